@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+// Graft: a Swift graph compiler for machine learning. Module dependencies point one way:
+// GraftIR ← Graft (DSL) ← GraftModels ← graft (CLI); GraftIR ← GraftInterpreter.
+import PackageDescription
+
+let package = Package(
+    name: "Graft",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Graft", targets: ["Graft"]),
+        .library(name: "GraftModels", targets: ["GraftModels"]),
+        .executable(name: "graft", targets: ["graft"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "GraftIR"),
+        .target(name: "GraftInterpreter", dependencies: ["GraftIR"]),
+        .target(name: "Graft", dependencies: ["GraftIR"]),
+        .target(name: "GraftModels", dependencies: ["Graft"], path: "models"),
+        .executableTarget(
+            name: "graft",
+            dependencies: [
+                "GraftIR", "Graft", "GraftModels", "GraftInterpreter",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "GraftIRTests", dependencies: ["GraftIR"]),
+        .testTarget(name: "GraftInterpreterTests", dependencies: ["GraftIR", "GraftInterpreter"]),
+        .testTarget(name: "GraftTests", dependencies: ["Graft", "GraftInterpreter"]),
+        .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftInterpreter"]),
+        .testTarget(name: "GraftCLITests", dependencies: ["graft"]),
+    ]
+)

@@ -1,0 +1,63 @@
+// DotPrinter: the graph as Graphviz DOT, for `graft dump --format dot`.
+
+/// Renders a graph as a Graphviz digraph: one box per op, ellipses for inputs, params and
+/// state, an edge per operand labelled with its type, and dashed edges for assigns.
+public struct DotPrinter {
+    public init() {}
+
+    public func print(_ graph: Graph) -> String {
+        let names = Printer.valueNames(graph)
+        var lines = [
+            "digraph \(quote(graph.name)) {",
+            "  rankdir=TB;",
+            "  node [fontname=\"Helvetica\", fontsize=10];",
+            "  edge [fontname=\"Helvetica\", fontsize=8];",
+        ]
+        for (id, node) in graph.nodes.enumerated() {
+            let label: String
+            let style: String
+            switch node.op {
+            case .input:
+                (label, style) = ("\(names[id])\n\(node.type)", "shape=ellipse, style=filled, fillcolor=\"#d8e8ff\"")
+            case .param:
+                (label, style) = ("\(names[id])\n\(node.type)", "shape=ellipse, style=filled, fillcolor=\"#ffe8c0\"")
+            case .state:
+                (label, style) = ("\(names[id])\n\(node.type)", "shape=ellipse, style=filled, fillcolor=\"#e0e0e0\"")
+            default:
+                let attributes = node.op.attributes.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+                let detail = attributes.isEmpty ? "" : "\n" + attributes
+                (label, style) = ("\(names[id]) = \(node.op.name)\(detail)\n\(node.type)", "shape=box")
+            }
+            lines.append("  n\(id) [label=\(quote(label)), \(style)];")
+        }
+        for (id, node) in graph.nodes.enumerated() {
+            for operand in node.operands {
+                lines.append("  n\(operand) -> n\(id) [label=\(quote(graph[operand].type.description))];")
+            }
+        }
+        for (index, output) in graph.outputs.enumerated() {
+            lines.append("  out\(index) [label=\(quote("return #\(index)")), shape=doublecircle];")
+            lines.append("  n\(output) -> out\(index);")
+        }
+        for assign in graph.assigns {
+            if let target = graph.declaration(named: assign.name) {
+                lines.append("  n\(assign.value) -> n\(target) [style=dashed, color=\"#b04000\", label=\"assign\", constraint=false];")
+            }
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func quote(_ text: String) -> String {
+        var escaped = "\""
+        for character in text {
+            switch character {
+            case "\\": escaped += "\\\\"
+            case "\"": escaped += "\\\""
+            case "\n": escaped += "\\n"
+            default: escaped.append(character)
+            }
+        }
+        return escaped + "\""
+    }
+}

@@ -1,0 +1,315 @@
+// Parser: reads the IR text form (grammar in Docs/IR.md) into a verified Graph.
+
+/// Parses IR text into a graph, checking each statement as it is read.
+///
+/// Errors are `Diagnostic`s located at the offending token (`file.gir:LINE:COL`): a bad
+/// token, an unknown op, a wrong operand count, a bad attribute, a type that does not match
+/// the op's rule, a use before definition, a duplicate definition, an assign to something
+/// that is not a param or state.
+public struct Parser {
+    private var tokens: [Token]
+    private var position = 0
+    private let file: String
+
+    private var graph = Graph(name: "")
+    private var values: [String: ValueID] = [:]   // "%name" / "@name" -> node
+    private var declaredTypes: [TensorType] = []
+
+    /// Parses one graph from `text`; `file` names the source in error messages.
+    public static func parse(_ text: String, file: String = "<input>") throws -> Graph {
+        var parser = Parser(tokens: try Lexer(text, file: file).tokens(), file: file)
+        return try parser.parseGraph()
+    }
+
+    private init(tokens: [Token], file: String) {
+        self.tokens = tokens
+        self.file = file
+    }
+
+    // MARK: Tokens
+
+    private var current: Token { tokens[position] }
+
+    private func location(_ token: Token) -> SourceLocation {
+        SourceLocation(file: file, line: token.line, column: token.column)
+    }
+
+    private func error(_ message: String, at token: Token? = nil) -> Diagnostic {
+        Diagnostic(message, at: location(token ?? current))
+    }
+
+    private mutating func advance() -> Token {
+        defer { if position < tokens.count - 1 { position += 1 } }
+        return current
+    }
+
+    private func isPunctuation(_ text: String) -> Bool { current.kind == .punctuation(text) }
+
+    private mutating func consume(_ punctuation: String) -> Bool {
+        guard isPunctuation(punctuation) else { return false }
+        _ = advance()
+        return true
+    }
+
+    private mutating func expect(_ punctuation: String, _ context: String) throws {
+        guard consume(punctuation) else {
+            throw error("expected '\(punctuation)' \(context), found \(current.spelling)")
+        }
+    }
+
+    private mutating func expectWord(_ context: String) throws -> (String, Token) {
+        let token = advance()
+        guard case .word(let word) = token.kind else {
+            throw error("expected \(context), found \(token.spelling)", at: token)
+        }
+        return (word, token)
+    }
+
+    private mutating func expectInt(_ context: String) throws -> Int {
+        let token = advance()
+        guard case .number(let literal) = token.kind, let value = Int(literal) else {
+            throw error("expected \(context), found \(token.spelling)", at: token)
+        }
+        return value
+    }
+
+    // MARK: Grammar
+
+    private mutating func parseGraph() throws -> Graph {
+        let keyword = advance()
+        guard keyword.kind == .word("graph") else {
+            throw error("expected 'graph', found \(keyword.spelling)", at: keyword)
+        }
+        let nameToken = advance()
+        guard case .symbol(let name) = nameToken.kind else {
+            throw error("expected the graph's name like @step, found \(nameToken.spelling)", at: nameToken)
+        }
+        graph.name = name
+        try expect("(", "after the graph's name")
+        if !isPunctuation(")") {
+            repeat {
+                let token = advance()
+                guard case .value(let input) = token.kind else {
+                    throw error("expected an input like %x, found \(token.spelling)", at: token)
+                }
+                try expect(":", "after input %\(input)")
+                let type = try parseType()
+                try define("%" + input, Node(.input(input), type: type), at: token)
+            } while consume(",")
+        }
+        try expect(")", "to close the input list")
+        try expect("->", "before the result types")
+        try expect("(", "to open the result types")
+        var resultTypes: [TensorType] = []
+        if !isPunctuation(")") {
+            repeat { resultTypes.append(try parseType()) } while consume(",")
+        }
+        try expect(")", "to close the result types")
+        try expect("{", "to open the graph body")
+
+        while true {
+            let token = current
+            switch token.kind {
+            case .word("param"), .word("state"):
+                try parseDeclaration()
+            case .word("assign"):
+                try parseAssign()
+            case .word("return"):
+                try parseReturn(resultTypes: resultTypes)
+                try expect("}", "after return")
+                guard current.kind == .end else {
+                    throw error("expected end of file after the graph, found \(current.spelling)")
+                }
+                try Verifier.verify(graph)
+                return graph
+            case .value:
+                try parseDefinition()
+            case .end:
+                throw error("expected 'return' before the end of the graph")
+            default:
+                throw error("expected a statement (%name = op(...), param, state, assign or return), found \(token.spelling)")
+            }
+        }
+    }
+
+    private mutating func parseType() throws -> TensorType {
+        let (word, token) = try expectWord("a type like f32[2,3]")
+        guard let dtype = DType(rawValue: word) else {
+            let valid = DType.allCases.map(\.rawValue).joined(separator: ", ")
+            throw error("unknown element type '\(word)' (expected one of \(valid))", at: token)
+        }
+        try expect("[", "after the element type")
+        var shape: [Int] = []
+        if !isPunctuation("]") {
+            repeat {
+                let dimToken = current
+                let dim = try expectInt("a dimension size")
+                guard dim >= 0 else { throw error("dimension sizes cannot be negative", at: dimToken) }
+                shape.append(dim)
+            } while consume(",")
+        }
+        try expect("]", "to close the shape")
+        return TensorType(dtype, shape)
+    }
+
+    private mutating func parseLocation() throws -> SourceLocation? {
+        guard current.kind == .word("loc") else { return nil }
+        _ = advance()
+        try expect("(", "after loc")
+        let token = advance()
+        guard case .string(let path) = token.kind else {
+            throw error("expected a quoted file name in loc(...), found \(token.spelling)", at: token)
+        }
+        try expect(":", "after the file name in loc(...)")
+        let line = try expectInt("a line number")
+        let column = consume(":") ? try expectInt("a column number") : nil
+        try expect(")", "to close loc(...)")
+        return SourceLocation(file: path, line: line, column: column)
+    }
+
+    private mutating func define(_ name: String, _ node: Node, at token: Token) throws {
+        guard values[name] == nil else {
+            throw error("duplicate definition of \(name)", at: token)
+        }
+        values[name] = graph.append(node)
+    }
+
+    private mutating func parseDeclaration() throws {
+        let keyword = advance()
+        let token = advance()
+        guard case .symbol(let name) = token.kind else {
+            throw error("expected a name like @layer.weight after \(keyword.spelling), found \(token.spelling)", at: token)
+        }
+        try expect(":", "after @\(name)")
+        let type = try parseType()
+        let op: Op = keyword.kind == .word("param") ? .param(name) : .state(name)
+        var node = Node(op, type: type)
+        do {
+            node.type = try TypeInference.resultType(of: op, operands: [], declared: type)
+        } catch let error as TypeError {
+            throw self.error(error.message, at: token)
+        }
+        node.location = try parseLocation()
+        try define("@" + name, node, at: token)
+    }
+
+    private mutating func parseOperand() throws -> ValueID {
+        let token = advance()
+        let name: String
+        switch token.kind {
+        case .value(let text): name = "%" + text
+        case .symbol(let text): name = "@" + text
+        default: throw error("expected an operand like %3 or @weight, found \(token.spelling)", at: token)
+        }
+        guard let value = values[name] else {
+            throw error("use of \(name) before its definition", at: token)
+        }
+        return value
+    }
+
+    private mutating func parseAttributeValue() throws -> Attribute {
+        let token = advance()
+        switch token.kind {
+        case .number(let literal):
+            if let value = Int(literal) { return .int(value) }
+            return .float(Float(literal)!)
+        case .word("true"): return .bool(true)
+        case .word("false"): return .bool(false)
+        case .word(let word): return .word(word)
+        case .punctuation("["):
+            var items: [Attribute] = []
+            if !consume("]") {
+                repeat { items.append(try parseAttributeValue()) } while consume(",")
+                try expect("]", "to close the list")
+            }
+            return .list(items)
+        default:
+            throw error("expected an attribute value, found \(token.spelling)", at: token)
+        }
+    }
+
+    private mutating func parseDefinition() throws {
+        let resultToken = advance()
+        guard case .value(let result) = resultToken.kind else { fatalError("caller checked for a value token") }
+        try expect("=", "after %\(result)")
+        let (opName, opToken) = try expectWord("an op name")
+        guard !["param", "state", "input"].contains(opName) else {
+            throw error("\(opName) is declared, not computed: write `\(opName) @name : type`", at: opToken)
+        }
+        try expect("(", "after \(opName)")
+        var operands: [ValueID] = []
+        if !isPunctuation(")") {
+            repeat { operands.append(try parseOperand()) } while consume(",")
+        }
+        try expect(")", "to close the operands of \(opName)")
+        var attributes: [String: Attribute] = [:]
+        if consume("{") {
+            repeat {
+                let (key, keyToken) = try expectWord("an attribute name")
+                try expect("=", "after attribute \(key)")
+                guard attributes[key] == nil else { throw error("attribute '\(key)' is given twice", at: keyToken) }
+                attributes[key] = try parseAttributeValue()
+            } while consume(",")
+            try expect("}", "to close the attributes")
+        }
+        try expect(":", "before the result type of \(opName)")
+        let declared = try parseType()
+        let location = try parseLocation()
+
+        let node: Node
+        do {
+            let op = try Op(name: opName, attributes: attributes)
+            let inferred = try TypeInference.resultType(
+                of: op, operands: operands.map { graph[$0].type }, declared: declared)
+            guard inferred == declared else {
+                throw TypeError("\(opName): result type is \(inferred), but the statement says \(declared)")
+            }
+            node = Node(op, operands, type: declared, location: location)
+        } catch let error as TypeError {
+            throw self.error(error.message, at: opToken)
+        }
+        try define("%" + result, node, at: resultToken)
+    }
+
+    private mutating func parseAssign() throws {
+        _ = advance()
+        let token = advance()
+        guard case .symbol(let name) = token.kind else {
+            if case .value(let name) = token.kind {
+                throw error("assign: %\(name) is not a param or state; only params and state can be assigned", at: token)
+            }
+            throw error("expected a param or state like @name after assign, found \(token.spelling)", at: token)
+        }
+        guard let target = values["@" + name] else {
+            throw error("assign: @\(name) is not a declared param or state", at: token)
+        }
+        try expect(",", "after the assigned name")
+        let valueToken = current
+        let value = try parseOperand()
+        guard graph[value].type == graph[target].type else {
+            throw error("assign: @\(name) has type \(graph[target].type) but the value has type \(graph[value].type)", at: valueToken)
+        }
+        guard !graph.assigns.contains(where: { $0.name == name }) else {
+            throw error("assign: @\(name) is assigned more than once; a step writes each param or state once", at: token)
+        }
+        graph.assigns.append(Assign(name: name, value: value, location: try parseLocation()))
+    }
+
+    private mutating func parseReturn(resultTypes: [TensorType]) throws {
+        let keyword = advance()
+        var outputs: [ValueID] = []
+        if !isPunctuation("}") {
+            repeat { outputs.append(try parseOperand()) } while consume(",")
+            try expect(":", "before the returned types")
+            var types: [TensorType] = []
+            repeat { types.append(try parseType()) } while consume(",")
+            guard types == outputs.map({ graph[$0].type }) else {
+                throw error("return: the returned values have types \(outputs.map { graph[$0].type.description }.joined(separator: ", ")), not the types written", at: keyword)
+            }
+        }
+        guard outputs.map({ graph[$0].type }) == resultTypes else {
+            throw error("return: the graph's signature promises (\(resultTypes.map(\.description).joined(separator: ", "))) but return gives (\(outputs.map { graph[$0].type.description }.joined(separator: ", ")))", at: keyword)
+        }
+        graph.outputs = outputs
+    }
+}

@@ -1,0 +1,49 @@
+// DumpCommand: `graft dump <model> --stage S` prints a declared model's IR at a stage.
+
+import ArgumentParser
+import GraftModels
+import GraftIR
+
+/// Compilation stages whose IR `dump` can print.
+enum Stage: String, ExpressibleByArgument, CaseIterable {
+    /// The forward graph exactly as the DSL recorded it.
+    case traced
+}
+
+struct DumpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dump", abstract: "Print a declared model's IR at a compilation stage.")
+
+    @Argument(help: "The model to dump (see `graft models`).")
+    var model: String
+
+    @Option(name: .long, help: "The stage to print: \(Stage.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var stage: Stage = .traced
+
+    @Option(name: .long, help: "Batch size (default: the model's reference batch size).")
+    var batchSize: Int?
+
+    @Option(name: .long, help: "Seed for parameter initialisation.")
+    var seed: UInt64 = 0
+
+    @OptionGroup var printing: PrintOptions
+
+    func validate() throws {
+        guard ModelCatalog.model(named: model) != nil else {
+            throw ValidationError("unknown model '\(model)'; the declared models are: \(ModelCatalog.all.map(\.name).joined(separator: ", ")) (see `graft models`)")
+        }
+        if let batchSize, batchSize < 1 {
+            throw ValidationError("--batch-size must be at least 1, got \(batchSize)")
+        }
+    }
+
+    func run() throws {
+        let entry = ModelCatalog.model(named: model)!
+        do {
+            let traced = try entry.trace(batchSize ?? entry.defaultBatchSize, seed)
+            print(printing.render(traced.graph), terminator: "")
+        } catch {
+            exitWithDiagnostic(error)
+        }
+    }
+}
