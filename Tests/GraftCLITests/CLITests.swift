@@ -1,0 +1,126 @@
+// End-to-end tests of the `graft` command line: run the built binary, read its output and exit code.
+
+import Testing
+import Foundation
+
+/// Runs a program and returns its exit status, standard output and standard error.
+///
+/// Output goes through temporary files rather than pipes, so a large output cannot block
+/// the child while the test waits for it.
+func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("graft-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let paths = ["stdin", "stdout", "stderr"].map { directory.appendingPathComponent($0) }
+    try Data((input ?? "").utf8).write(to: paths[0])
+    for path in paths.dropFirst() { try Data().write(to: path) }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.standardInput = try FileHandle(forReadingFrom: paths[0])
+    process.standardOutput = try FileHandle(forWritingTo: paths[1])
+    process.standardError = try FileHandle(forWritingTo: paths[2])
+    try process.run()
+    process.waitUntilExit()
+    let read = { (url: URL) in String(decoding: (try? Data(contentsOf: url)) ?? Data(), as: UTF8.self) }
+    return (process.terminationStatus, read(paths[1]), read(paths[2]))
+}
+
+/// The `graft` binary built next to this test bundle.
+func graftBinary() throws -> URL {
+    let buildDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for candidate in [buildDirectory, buildDirectory.deletingLastPathComponent()] {
+        let url = candidate.appendingPathComponent("graft")
+        if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+    }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let fallback = root.appendingPathComponent(".build/debug/graft")
+    guard FileManager.default.isExecutableFile(atPath: fallback.path) else {
+        throw CLIError("the graft binary was not found next to \(buildDirectory.path); build it with `swift build`")
+    }
+    return fallback
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Finds an executable on PATH.
+func which(_ name: String) -> URL? {
+    for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+        let url = URL(fileURLWithPath: String(directory)).appendingPathComponent(name)
+        if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+    }
+    return nil
+}
+
+@Suite struct CLITests {
+    @Test func modelsListsEveryDeclaredModel() throws {
+        let result = try run(try graftBinary(), ["models"])
+        #expect(result.status == 0)
+        for name in ["byol-s", "byol-t", "supervised-s"] { #expect(result.stdout.contains(name)) }
+    }
+
+    @Test(arguments: ["byol-s", "byol-t", "supervised-s", "supervised-t"])
+    func dumpTracedRoundTripsThroughOpt(model: String) throws {
+        let graft = try graftBinary()
+        for flags in [[String](), ["--print-loc"]] {
+            let dump = try run(graft, ["dump", model, "--stage", "traced"] + flags)
+            #expect(dump.status == 0, "\(dump.stderr)")
+            let opt = try run(graft, ["opt", "-"] + flags, input: dump.stdout)
+            #expect(opt.status == 0, "\(opt.stderr)")
+            #expect(opt.stdout == dump.stdout)
+        }
+    }
+
+    @Test func byolSDumpsTheWholeForwardGraphAtBatch256() throws {
+        let dump = try run(try graftBinary(), ["dump", "byol-s"])
+        #expect(dump.stdout.hasPrefix("graph @byol_s(%view1: f32[256,1,28,28], %view2: f32[256,1,28,28]) -> (f32[]) {"))
+        #expect(dump.stdout.contains("param @online.encoder.stage2.block0.conv1.weight : f32[64,32,3,3]"))
+        #expect(dump.stdout.contains("param @target.projector.fc2.weight : f32[128,512]"))
+        #expect(dump.stdout.contains("param @online.predictor.fc1.weight : f32[512,128]"))
+        #expect(dump.stdout.hasSuffix(": f32[]\n}\n"))
+    }
+
+    @Test func dotOutputRendersWithGraphviz() throws {
+        let dot = try #require(which("dot"), "Graphviz's dot is not installed: run `make deps`")
+        let dump = try run(try graftBinary(), ["dump", "byol-t", "--format", "dot"])
+        #expect(dump.status == 0)
+        let svg = try run(dot, ["-Tsvg"], input: dump.stdout)
+        #expect(svg.status == 0, "\(svg.stderr)")
+        #expect(svg.stdout.contains("<svg"))
+        #expect(svg.stdout.contains("conv2d"))
+    }
+
+    @Test func optReportsMalformedTextWithItsLocationAndFails() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("graft-bad-\(UUID().uuidString).gir")
+        try "graph @g(%x: f32[2]) -> (f32[2]) {\n  %0 = frobnicate(%x) : f32[2]\n  return %0 : f32[2]\n}\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try run(try graftBinary(), ["opt", file.path])
+        #expect(result.status != 0)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr == "\(file.path):2:8: error: unknown op 'frobnicate'\n")
+    }
+
+    @Test func optReportsAMissingFile() throws {
+        let result = try run(try graftBinary(), ["opt", "/nonexistent/model.gir"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("cannot read '/nonexistent/model.gir'"))
+    }
+
+    @Test func dumpRejectsAnUnknownModelAndBadFlags() throws {
+        let graft = try graftBinary()
+        let unknown = try run(graft, ["dump", "resnet-9000"])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("unknown model 'resnet-9000'"))
+        #expect(unknown.stderr.contains("byol-s"))
+        let stage = try run(graft, ["dump", "byol-t", "--stage", "fused"])
+        #expect(stage.status != 0)
+        #expect(stage.stderr.contains("traced"))
+        let batch = try run(graft, ["dump", "byol-t", "--batch-size", "0"])
+        #expect(batch.status != 0)
+        #expect(batch.stderr.contains("--batch-size must be at least 1"))
+    }
+}

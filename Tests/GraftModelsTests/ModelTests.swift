@@ -1,0 +1,92 @@
+// Tests of the declared models: they trace, verify, round-trip, and match the reference configurations.
+
+import Testing
+import Graft
+import GraftInterpreter
+import GraftModels
+
+@Suite struct ModelTests {
+    @Test(arguments: ModelCatalog.all.map(\.name))
+    func everyModelTracesAndRoundTripsThroughText(name: String) throws {
+        let entry = try #require(ModelCatalog.model(named: name))
+        let graph = try entry.trace(entry.defaultBatchSize, 0).graph
+        try Verifier.verify(graph)
+        for printer in [Printer(), Printer(printLocations: true)] {
+            let text = printer.print(graph)
+            let reparsed = try Parser.parse(text, file: "\(name).gir")
+            #expect(printer.print(reparsed) == text)
+        }
+    }
+
+    func onlineParameterCount(_ traced: TracedGraph) -> Int {
+        traced.graph.params
+            .filter { traced.graph[$0].op.declaredName!.hasPrefix("online.") }
+            .map { traced.graph[$0].type.elementCount }
+            .reduce(0, +)
+    }
+
+    @Test func byolSMatchesTheReferenceConfiguration() throws {
+        let traced = try BYOL.trace(.small, batchSize: 256)
+        // Encoder: stem 288 + 64; stage 1: 2 × (2·9216 + 128); stage 2: (18432 + 36864 + 256 + 2048 + 128)
+        // + (2·36864 + 256); stage 3: (73728 + 147456 + 512 + 8192 + 256) + (2·147456 + 512) = 694,752.
+        // Projector and predictor: (128·512 + 512) + 2·512 + 512·128 = 132,608 each.
+        #expect(onlineParameterCount(traced) == 959_968)
+        let graph = traced.graph
+        #expect(graph.inputs.map { graph[$0].type } == [TensorType(.f32, [256, 1, 28, 28]), TensorType(.f32, [256, 1, 28, 28])])
+        #expect(graph.outputTypes == [TensorType.scalar()])
+        // 15 BatchNorms per encoder (stem 1, stage 1: 4, stages 2 and 3: 5 each), one per head:
+        // online 17, target 16, each writing its two running statistics once per step.
+        #expect(graph.assigns.count == 2 * (17 + 16))
+        // 15 convolutions per encoder pass; two views through two networks.
+        #expect(graph.nodes.filter { if case .conv2d = $0.op { true } else { false } }.count == 4 * 15)
+    }
+
+    @Test func byolTMatchesTheReferenceConfiguration() throws {
+        let traced = try BYOL.trace(.tiny, batchSize: 128)
+        // Encoder 176 + 4672 + 14528 + 57728 = 77,104; heads (64·256 + 256) + 512 + 256·64 = 33,536 each.
+        #expect(onlineParameterCount(traced) == 144_176)
+    }
+
+    @Test func targetNetworkHasNoPredictorAndItsOwnParams() throws {
+        let graph = try BYOL.trace(.tiny, batchSize: 4).graph
+        let names = graph.params.compactMap { graph[$0].op.declaredName }
+        #expect(!names.contains { $0.hasPrefix("target.predictor") })
+        let online = Set(names.filter { $0.hasPrefix("online.") && !$0.hasPrefix("online.predictor") }.map { $0.dropFirst(7) })
+        let target = Set(names.filter { $0.hasPrefix("target.") }.map { $0.dropFirst(7) })
+        #expect(online == target)
+        #expect(graph.nodes.filter { $0.op == .stopGradient }.count == 2)
+    }
+
+    @Test func byolTLossIsFiniteAndSymmetricInTheViews() throws {
+        let traced = try BYOL.trace(.tiny, batchSize: 8, seed: 3)
+        var generator = SplitMix64(seed: 42)
+        let shape = [8, 1, 28, 28]
+        let count = shape.reduce(1, *)
+        let a = HostTensor(shape: shape, (0..<count).map { _ in Float(generator.nextUnit()) })
+        let b = HostTensor(shape: shape, (0..<count).map { _ in Float(generator.nextUnit()) })
+        let interpreter = Interpreter()
+        let forward = try interpreter.run(traced.graph, inputs: ["view1": a, "view2": b], variables: traced.initialValues)
+        let swapped = try interpreter.run(traced.graph, inputs: ["view1": b, "view2": a], variables: traced.initialValues)
+        let loss = forward.outputs[0].scalars[0]
+        #expect(loss.isFinite)
+        // Each direction is 2 − 2·cos ∈ [0, 4]; random networks give a loss well inside (0, 8).
+        #expect(loss > 0 && loss < 8)
+        #expect(loss == swapped.outputs[0].scalars[0])
+        // The running statistics moved from their initial values.
+        let before = try #require(traced.initialValues["online.encoder.stem.bn.running_mean"])
+        #expect(forward.variables["online.encoder.stem.bn.running_mean"] != before)
+    }
+
+    @Test func aConfigurationThatDoesNotFitTheDataFailsAtTheModelLine() throws {
+        var config = BYOLConfig.tiny
+        config.encoder.inputChannels = 3
+        let error = try #require(throws: Diagnostic.self) {
+            _ = try Graft.trace("rgb-encoder-on-gray-data") { g in
+                let images = g.input("images", shape: [4, 1, 28, 28])
+                return [ResNet(g.scope("encoder"), config: config.encoder)(images)]
+            }
+        }
+        #expect(error.location?.file == "models/ResNet.swift")
+        #expect(error.message == "conv2d: input has 1 channels but the filter expects 3 (f32[4,1,28,28] × f32[16,3,3,3])")
+    }
+}
