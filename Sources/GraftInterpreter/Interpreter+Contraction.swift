@@ -1,0 +1,30 @@
+// Interpreter+Contraction: matmul, a product of rank-2 operands with a Float64 inner product.
+
+import GraftIR
+
+extension Interpreter {
+    /// `matmul`: `result[i, j] = Σ_k a'[i, k] * b'[k, j]`, where `a'` and `b'` are the operands,
+    /// each transposed if asked; each sum accumulates in Float64 and rounds once.
+    func matmul(_ a: HostTensor, _ b: HostTensor, transposeA: Bool, transposeB: Bool, _ type: TensorType) -> HostTensor {
+        let (m, n) = (type.shape[0], type.shape[1])
+        let depth = transposeA ? a.shape[0] : a.shape[1]
+        // Strides of a'[i, k] and b'[k, j] in the stored row-major operands.
+        let (aRow, aDepth) = transposeA ? (1, a.shape[1]) : (a.shape[1], 1)
+        let (bDepth, bColumn) = transposeB ? (1, b.shape[1]) : (b.shape[1], 1)
+        var scalars = [Float](repeating: 0, count: m * n)
+        a.scalars.withUnsafeBufferPointer { a in
+            b.scalars.withUnsafeBufferPointer { b in
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var sum = 0.0
+                        for k in 0..<depth {
+                            sum += Double(a[i * aRow + k * aDepth]) * Double(b[k * bDepth + j * bColumn])
+                        }
+                        scalars[i * n + j] = Float(sum)
+                    }
+                }
+            }
+        }
+        return HostTensor(type, scalars)
+    }
+}
