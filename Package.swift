@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
 // Graft: a Swift graph compiler for machine learning. Module dependencies point one way:
-// GraftIR ← Graft (DSL) ← GraftModels ← graft (CLI); GraftIR ← GraftInterpreter.
+// GraftIR ← Graft (DSL) ← GraftModels ← graft (CLI); GraftIR ← GraftPasses ← GraftModels;
+// GraftIR ← GraftInterpreter.
 import PackageDescription
 
 let package = Package(
@@ -18,16 +19,19 @@ let package = Package(
         .target(name: "GraftIR"),
         .target(name: "GraftInterpreter", dependencies: ["GraftIR"]),
         .target(name: "Graft", dependencies: ["GraftIR"]),
-        .target(name: "GraftModels", dependencies: ["Graft"], path: "models"),
+        .target(name: "GraftPasses", dependencies: ["GraftIR"]),
+        .target(name: "GraftModels", dependencies: ["Graft", "GraftPasses"], path: "models"),
         .executableTarget(
             name: "graft",
             dependencies: [
-                "GraftIR", "Graft", "GraftModels", "GraftInterpreter",
+                "GraftIR", "Graft", "GraftPasses", "GraftModels", "GraftInterpreter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "GraftIRTests", dependencies: ["GraftIR"]),
         .testTarget(name: "GraftInterpreterTests", dependencies: ["GraftIR", "GraftInterpreter"]),
         .testTarget(name: "GraftTests", dependencies: ["Graft", "GraftInterpreter"]),
+        .testTarget(name: "GraftPassesTests", dependencies: ["GraftPasses", "Graft", "GraftInterpreter"]),
+        .testTarget(name: "GraftStepTests", dependencies: ["GraftModels", "GraftPasses", "GraftInterpreter"]),
         .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftInterpreter"]),
         .testTarget(name: "GraftCLITests", dependencies: ["graft"]),
     ]

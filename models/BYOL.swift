@@ -1,6 +1,7 @@
 // BYOL: Bootstrap Your Own Latent (Grill et al., 2020), declared once for both views.
 
 import Graft
+import GraftPasses
 
 /// Sizes and variant of a BYOL model.
 public struct BYOLConfig: Sendable, Hashable {
@@ -44,15 +45,16 @@ public struct BYOLNetwork {
     }
 }
 
-/// BYOL's forward pass: both views through the online network and through the target
-/// network, and the symmetric loss
-/// `L = mean ‖p̂(v) − ẑ′(v′)‖² + mean ‖p̂(v′) − ẑ′(v)‖²` with stop-gradient on the targets.
+/// BYOL's forward pass, declared once: both views through the online network, and the
+/// symmetric loss `L = mean ‖p̂(v) − ẑ′(v′)‖² + mean ‖p̂(v′) − ẑ′(v)‖²`.
 ///
-/// The target here is a second copy of the encoder and projector with its own params under
-/// `target.*`; each view passes through each network on its own, so BatchNorm statistics are
-/// per view.
+/// The target projections ẑ′ are declared as `stopGradient` of the online projections: as
+/// written, this is BYOL's τ = 0 ablation. The `MakeTarget` rewrite turns each of them into
+/// a separate target network (`target.*` state, its own BatchNorm statistics) and `EMAUpdate`
+/// makes it follow the online one, so the user never writes the target. Each view passes
+/// through each network on its own, so BatchNorm statistics are per view.
 public enum BYOL {
-    /// Traces one BYOL forward step at `batchSize`: inputs `%view1`, `%view2`
+    /// Traces BYOL's forward step at `batchSize`: inputs `%view1`, `%view2`
     /// (`f32[B, C, H, W]`), output the scalar loss.
     public static func trace(_ config: BYOLConfig, batchSize: Int, seed: UInt64 = 0,
                              name: String = "byol") throws -> TracedGraph {
@@ -61,14 +63,45 @@ public enum BYOL {
             let view1 = g.input("view1", shape: imageShape)
             let view2 = g.input("view2", shape: imageShape)
             let online = BYOLNetwork(g.scope("online"), config: config, withPredictor: config.usesPredictor)
-            let target = BYOLNetwork(g.scope("target"), config: config, withPredictor: false)
 
-            let online1 = online(view1)
-            let online2 = online(view2)
-            let target1 = stopGradient(target(view1).projection)
-            let target2 = stopGradient(target(view2).projection)
-            let loss = normalizedMSE(online1.prediction, target2) + normalizedMSE(online2.prediction, target1)
+            let (projection1, prediction1) = online(view1)
+            let (projection2, prediction2) = online(view2)
+            let target1 = stopGradient(projection1)
+            let target2 = stopGradient(projection2)
+            let loss = normalizedMSE(prediction1, target2) + normalizedMSE(prediction2, target1)
             return [loss]
+        }
+    }
+
+    /// The rewrites that make one training step: target network, gradients, LARS with BYOL's
+    /// hyperparameters, EMA (per `target`), simplification.
+    public static func pipeline(target: TargetUpdate = .ema) -> TrainingPipeline {
+        TrainingPipeline(target: target, optimizer: LARS(momentum: 0.9, trustCoefficient: 1e-3, weightDecay: 1.5e-6))
+    }
+}
+
+/// BYOL and the paper's ablations that change the graph.
+public enum BYOLVariant: String, Sendable, CaseIterable {
+    /// BYOL as published.
+    case standard
+    /// No predictor: the online projection is compared with the target's directly (collapses).
+    case noPredictor = "no-predictor"
+    /// τ = 0: the target is a stop-gradient copy of the online network (collapses).
+    case tauZero = "tau0"
+    /// τ = 1: the target keeps its random initialisation.
+    case tauOne = "tau1"
+
+    public func apply(to config: BYOLConfig) -> BYOLConfig {
+        var config = config
+        config.usesPredictor = self != .noPredictor
+        return config
+    }
+
+    public var target: TargetUpdate {
+        switch self {
+        case .standard, .noPredictor: .ema
+        case .tauZero: .stopGradientCopy
+        case .tauOne: .frozen
         }
     }
 }

@@ -1,36 +1,60 @@
 // ModelCatalog: the declared models the command line knows by name.
 
 import Graft
+import GraftPasses
 
-/// A declared model: its name, what it is, and how to trace it.
+/// A declared model: its name, what it is, how to trace it and how to make its training step.
 public struct ModelEntry: Sendable {
     public var name: String
     public var summary: String
     public var defaultBatchSize: Int
     /// Traces the model's forward graph at a batch size with a seed.
     public var trace: @Sendable (_ batchSize: Int, _ seed: UInt64) throws -> TracedGraph
+    /// The rewrites from the forward graph to one training step.
+    public var pipeline: TrainingPipeline
+
+    /// The model's graph at `stage`, with the pass context (initial values of every variable,
+    /// including those the rewrites declared). `afterEachPass` sees the IR after every pass.
+    public func compile(batchSize: Int? = nil, seed: UInt64 = 0, stage: PipelineStage,
+                        afterEachPass: ((String, Graph) -> Void)? = nil) throws -> (graph: Graph, context: PassContext) {
+        let traced = try trace(batchSize ?? defaultBatchSize, seed)
+        var graph = traced.graph
+        var context = PassContext(variables: traced.variables, initialValues: traced.initialValues, seed: seed)
+        try pipeline.run(&graph, &context, until: stage, afterEachPass: afterEachPass)
+        return (graph, context)
+    }
 }
 
 /// Every declared model, by name.
 public enum ModelCatalog {
-    public static let all: [ModelEntry] = [
-        ModelEntry(name: "byol-s", summary: "BYOL, ResNet-S encoder (32/64/128), heads 128→512→128; the reference model",
-                   defaultBatchSize: 256) { batch, seed in
-            try BYOL.trace(.small, batchSize: batch, seed: seed, name: "byol_s")
-        },
-        ModelEntry(name: "byol-t", summary: "BYOL, ResNet-T encoder (16/32/64), heads 64→256→64; for tests and demos",
-                   defaultBatchSize: 128) { batch, seed in
-            try BYOL.trace(.tiny, batchSize: batch, seed: seed, name: "byol_t")
-        },
-        ModelEntry(name: "supervised-s", summary: "ResNet-S encoder + linear classifier, softmax cross-entropy on labels",
-                   defaultBatchSize: 256) { batch, seed in
-            try SupervisedClassifier.trace(.small, batchSize: batch, seed: seed, name: "supervised_s")
-        },
-        ModelEntry(name: "supervised-t", summary: "ResNet-T encoder + linear classifier, softmax cross-entropy on labels",
-                   defaultBatchSize: 128) { batch, seed in
-            try SupervisedClassifier.trace(.tiny, batchSize: batch, seed: seed, name: "supervised_t")
-        },
-    ]
+    public static let all: [ModelEntry] = byol("s", .small, batch: 256, "ResNet-S encoder (32/64/128), heads 128→512→128")
+        + byol("t", .tiny, batch: 128, "ResNet-T encoder (16/32/64), heads 64→256→64")
+        + [supervised("s", .small, batch: 256), supervised("t", .tiny, batch: 128)]
+
+    private static func byol(_ size: String, _ config: BYOLConfig, batch: Int, _ description: String) -> [ModelEntry] {
+        BYOLVariant.allCases.map { variant in
+            let suffix = variant == .standard ? "" : "-\(variant.rawValue)"
+            let summary: String
+            switch variant {
+            case .standard: summary = "BYOL, \(description)"
+            case .noPredictor: summary = "ablation of byol-\(size): no predictor"
+            case .tauZero: summary = "ablation of byol-\(size): τ = 0, target = stop-gradient copy of online"
+            case .tauOne: summary = "ablation of byol-\(size): τ = 1, fixed random target"
+            }
+            let variantConfig = variant.apply(to: config)
+            let graphName = "byol_\(size)" + suffix.replacingOccurrences(of: "-", with: "_")
+            return ModelEntry(name: "byol-\(size)\(suffix)", summary: summary, defaultBatchSize: batch,
+                              trace: { batch, seed in try BYOL.trace(variantConfig, batchSize: batch, seed: seed, name: graphName) },
+                              pipeline: BYOL.pipeline(target: variant.target))
+        }
+    }
+
+    private static func supervised(_ size: String, _ encoder: ResNetConfig, batch: Int) -> ModelEntry {
+        ModelEntry(name: "supervised-\(size)", summary: "ResNet-\(size.uppercased()) encoder + linear classifier, softmax cross-entropy on labels",
+                   defaultBatchSize: batch,
+                   trace: { batch, seed in try SupervisedClassifier.trace(encoder, batchSize: batch, seed: seed, name: "supervised_\(size)") },
+                   pipeline: SupervisedClassifier.pipeline())
+    }
 
     /// The model called `name`, or nil.
     public static func model(named name: String) -> ModelEntry? {

@@ -1,6 +1,7 @@
 // Supervised: the same encoder trained with labels, the baseline BYOL is measured against.
 
 import Graft
+import GraftPasses
 
 /// An encoder plus a linear classifier trained with softmax cross-entropy on labels.
 public enum SupervisedClassifier {
@@ -16,5 +17,11 @@ public enum SupervisedClassifier {
             let logits = classifier(network(images))
             return [softmaxCrossEntropy(logits: logits, labels: labels)]
         }
+    }
+
+    /// The rewrites that make one training step: gradients, SGD with Nesterov momentum 0.9 and
+    /// weight decay 5e-4, simplification.
+    public static func pipeline() -> TrainingPipeline {
+        TrainingPipeline(target: .none, optimizer: SGD(momentum: 0.9, nesterov: true, weightDecay: 5e-4))
     }
 }

@@ -3,12 +3,9 @@
 import ArgumentParser
 import GraftModels
 import GraftIR
+import GraftPasses
 
-/// Compilation stages whose IR `dump` can print.
-enum Stage: String, ExpressibleByArgument, CaseIterable {
-    /// The forward graph exactly as the DSL recorded it.
-    case traced
-}
+extension PipelineStage: ExpressibleByArgument {}
 
 struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,8 +14,11 @@ struct DumpCommand: ParsableCommand {
     @Argument(help: "The model to dump (see `graft models`).")
     var model: String
 
-    @Option(name: .long, help: "The stage to print: \(Stage.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var stage: Stage = .traced
+    @Option(name: .long, help: "The stage to print: \(PipelineStage.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var stage: PipelineStage = .traced
+
+    @Flag(name: .long, help: "Print the IR after every pass up to the stage, each after a `// ----- IR after <pass> ----- //` header.")
+    var afterAll = false
 
     @Option(name: .long, help: "Batch size (default: the model's reference batch size).")
     var batchSize: Int?
@@ -40,8 +40,18 @@ struct DumpCommand: ParsableCommand {
     func run() throws {
         let entry = ModelCatalog.model(named: model)!
         do {
-            let traced = try entry.trace(batchSize ?? entry.defaultBatchSize, seed)
-            print(printing.render(traced.graph), terminator: "")
+            let stage = afterAll && self.stage == .traced ? PipelineStage.optimized : self.stage
+            if afterAll {
+                let traced = try entry.trace(batchSize ?? entry.defaultBatchSize, seed)
+                print(PassManager.header(after: "trace"))
+                print(printing.render(traced.graph), terminator: "")
+            }
+            let (graph, _) = try entry.compile(batchSize: batchSize, seed: seed, stage: stage) { pass, graph in
+                guard afterAll else { return }
+                print(PassManager.header(after: pass))
+                print(printing.render(graph), terminator: "")
+            }
+            if !afterAll { print(printing.render(graph), terminator: "") }
         } catch {
             exitWithDiagnostic(error)
         }

@@ -3,15 +3,33 @@
 import ArgumentParser
 import Foundation
 import GraftIR
+import GraftPasses
 
 struct OptCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "opt", abstract: "Parse and verify an IR text file, then print it.")
+        commandName: "opt", abstract: "Parse and verify an IR text file, run passes on it, and print it.")
 
     @Argument(help: "The IR text file to read; '-' reads standard input.")
     var file: String
 
+    @Option(name: .long,
+            help: "Comma-separated passes to run, in order: \(PassRegistry.all.keys.sorted().joined(separator: ", ")).")
+    var passes: String?
+
+    @Flag(name: .long, help: "Print the IR after every pass.")
+    var afterAll = false
+
     @OptionGroup var printing: PrintOptions
+
+    func validate() throws {
+        for name in passNames where PassRegistry.all[name] == nil {
+            throw ValidationError("unknown pass '\(name)'; the passes are: \(PassRegistry.all.keys.sorted().joined(separator: ", "))")
+        }
+    }
+
+    var passNames: [String] {
+        (passes ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
 
     func run() throws {
         let text: String
@@ -27,8 +45,15 @@ struct OptCommand: ParsableCommand {
             text = decoded
         }
         do {
-            let graph = try Parser.parse(text, file: file == "-" ? "<stdin>" : file)
-            print(printing.render(graph), terminator: "")
+            var graph = try Parser.parse(text, file: file == "-" ? "<stdin>" : file)
+            var context = PassContext()
+            let manager = PassManager(passNames.map { PassRegistry.all[$0]! }) { pass, graph in
+                guard afterAll else { return }
+                print(PassManager.header(after: pass))
+                print(printing.render(graph), terminator: "")
+            }
+            try manager.run(&graph, &context)
+            if !afterAll || passNames.isEmpty { print(printing.render(graph), terminator: "") }
         } catch {
             exitWithDiagnostic(error)
         }

@@ -1,0 +1,73 @@
+// TrainingPipeline: the passes that turn a declared forward graph into one training step.
+
+import GraftIR
+
+/// How a BYOL-style model's target network is made and updated.
+public enum TargetUpdate: String, Sendable, CaseIterable {
+    /// BYOL: a separate target network following the online one by EMA (input %tau).
+    case ema
+    /// The τ = 0 ablation: the target is the stop-gradient copy of the online network the
+    /// model declares; no target variables.
+    case stopGradientCopy
+    /// The τ = 1 ablation: a separate target network that keeps its random initial weights
+    /// (its BatchNorm statistics still update).
+    case frozen
+    /// Not a BYOL-style model: no target network.
+    case none
+}
+
+/// Stages of compilation whose graph `graft dump` can print.
+public enum PipelineStage: String, Sendable, CaseIterable {
+    /// The forward graph as declared.
+    case traced
+    /// Target network made and gradients appended as outputs.
+    case autodiff
+    /// The whole training step: optimizer and EMA updates, simplified.
+    case optimized
+}
+
+/// The rewrites from a declared forward graph (output 0: the loss) to one training step:
+/// target network, reverse-mode gradients, optimizer update, EMA update, simplification.
+public struct TrainingPipeline: Sendable {
+    public var target: TargetUpdate
+    /// The optimizer rewrite (`LARS`, `SGD`, `AdamW`).
+    public var optimizer: any Pass & Sendable
+
+    public init(target: TargetUpdate, optimizer: any Pass & Sendable) {
+        self.target = target
+        self.optimizer = optimizer
+    }
+
+    /// The passes that produce `stage` from the traced graph, in order.
+    public func passes(until stage: PipelineStage) -> [any Pass] {
+        var passes: [any Pass] = []
+        guard stage != .traced else { return passes }
+        if target == .ema || target == .frozen { passes.append(MakeTarget()) }
+        passes.append(Autodiff())
+        guard stage != .autodiff else { return passes }
+        passes.append(optimizer)
+        if target == .ema { passes.append(EMAUpdate()) }
+        passes += TrainingPipeline.simplification
+        return passes
+    }
+
+    /// Constant folding, algebraic identities, CSE and DCE, in the order each helps the next.
+    public static let simplification: [any Pass & Sendable] = [
+        ConstantFolding(), AlgebraicSimplification(), CommonSubexpressionElimination(), DeadCodeElimination(),
+    ]
+
+    /// Runs the passes up to `stage` on `graph`, calling `afterEachPass` after each one.
+    public func run(_ graph: inout Graph, _ context: inout PassContext, until stage: PipelineStage,
+                    afterEachPass: ((String, Graph) -> Void)? = nil) throws {
+        try PassManager(passes(until: stage), afterEachPass: afterEachPass).run(&graph, &context)
+    }
+}
+
+/// Every pass by name, for `graft opt --passes`.
+public enum PassRegistry {
+    public static let all: [String: any Pass & Sendable] = [
+        "make-target": MakeTarget(), "autodiff": Autodiff(), "lars": LARS(), "sgd": SGD(momentum: 0.9),
+        "adamw": AdamW(), "ema": EMAUpdate(), "constant-fold": ConstantFolding(), "simplify": AlgebraicSimplification(),
+        "cse": CommonSubexpressionElimination(), "dce": DeadCodeElimination(),
+    ]
+}

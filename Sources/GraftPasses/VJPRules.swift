@@ -1,0 +1,211 @@
+// VJPRules: the reverse-mode derivative of every op, one rule per op, in one table.
+
+import GraftIR
+
+/// Emits the nodes of one vector–Jacobian product into a graph.
+///
+/// A rule receives the forward node, its result's cotangent `g`, and which operands need a
+/// cotangent; it returns one cotangent per operand (nil where none is needed or defined).
+/// Backward nodes take the location of the forward node they differentiate.
+public struct VJPContext {
+    public var graph: Graph
+    /// The forward node being differentiated and its value.
+    public let node: Node
+    public let value: ValueID
+    /// The cotangent of the node's result.
+    public let cotangent: ValueID
+    /// Which operands need a cotangent.
+    public let needs: [Bool]
+
+    mutating func add(_ op: Op, _ operands: [ValueID], type: TensorType? = nil) -> ValueID {
+        graph.add(op, operands, type: type, at: node.location)
+    }
+    mutating func splat(_ value: Float, like other: ValueID) -> ValueID {
+        graph.splat(value, graph[other].type, at: node.location)
+    }
+    func operand(_ index: Int) -> ValueID { node.operands[index] }
+    func type(_ value: ValueID) -> TensorType { graph[value].type }
+}
+
+/// A VJP rule: the cotangents of an op's operands.
+public typealias VJPRule = @Sendable (inout VJPContext) -> [ValueID?]
+
+/// The table of VJP rules, keyed by op name. An op without an entry cannot be differentiated
+/// through: `Autodiff` reports it, located, when a gradient path reaches it.
+public enum VJPRules {
+    public static func rule(for op: Op) -> VJPRule? { table[op.name] }
+
+    /// Ops that pass no cotangent by definition (their results are constants to the gradient).
+    public static let nonDifferentiable: Set<String> = ["stop_gradient", "compare", "iota", "constant", "convert"]
+
+    static let table: [String: VJPRule] = [
+        // MARK: Elementwise unary
+        "neg": { c in [c.add(.neg, [c.cotangent])] },                                   // d(-x) = -g
+        "abs": { c in                                                                   // d|x| = g·sign(x)
+            let zero = c.splat(0, like: c.operand(0))
+            let nonNegative = c.add(.compare(.ge), [c.operand(0), zero])
+            return [c.add(.select, [nonNegative, c.cotangent, c.add(.neg, [c.cotangent])])]
+        },
+        "exp": { c in [c.add(.mul, [c.cotangent, c.value])] },                          // d eˣ = g·eˣ
+        "log": { c in [c.add(.div, [c.cotangent, c.operand(0)])] },                     // d log x = g/x
+        "sqrt": { c in                                                                  // d √x = g/(2√x)
+            let twice = c.add(.add, [c.value, c.value])
+            return [c.add(.div, [c.cotangent, twice])]
+        },
+        "rsqrt": { c in                                                                 // d x^-½ = -½·g·y/x
+            let ratio = c.add(.div, [c.value, c.operand(0)])
+            let scaled = c.add(.mul, [ratio, c.splat(-0.5, like: c.value)])
+            return [c.add(.mul, [c.cotangent, scaled])]
+        },
+        "tanh": { c in                                                                  // d tanh x = g·(1 − y²)
+            let square = c.add(.mul, [c.value, c.value])
+            let slope = c.add(.sub, [c.splat(1, like: c.value), square])
+            return [c.add(.mul, [c.cotangent, slope])]
+        },
+        "relu": { c in                                                                  // d relu x = g·[x > 0]
+            let zero = c.splat(0, like: c.operand(0))
+            let positive = c.add(.compare(.gt), [c.operand(0), zero])
+            return [c.add(.select, [positive, c.cotangent, zero])]
+        },
+
+        // MARK: Elementwise binary
+        "add": { c in [c.cotangent, c.cotangent] },                                     // g, g
+        "sub": { c in [c.cotangent, c.needs[1] ? c.add(.neg, [c.cotangent]) : nil] },   // g, −g
+        "mul": { c in                                                                   // g·b, g·a
+            [c.needs[0] ? c.add(.mul, [c.cotangent, c.operand(1)]) : nil,
+             c.needs[1] ? c.add(.mul, [c.cotangent, c.operand(0)]) : nil]
+        },
+        "div": { c in                                                                   // g/b, −g·y/b
+            let ga = c.add(.div, [c.cotangent, c.operand(1)])
+            guard c.needs[1] else { return [ga, nil] }
+            return [ga, c.add(.neg, [c.add(.mul, [ga, c.value])])]
+        },
+        "max": { c in minMax(&c, .ge) },                                                // ties go to the first operand
+        "min": { c in minMax(&c, .le) },
+
+        // MARK: Elementwise ternary
+        "select": { c in                                                                // none, g·[p], g·[¬p]
+            let zero = c.splat(0, like: c.cotangent)
+            return [nil,
+                    c.needs[1] ? c.add(.select, [c.operand(0), c.cotangent, zero]) : nil,
+                    c.needs[2] ? c.add(.select, [c.operand(0), zero, c.cotangent]) : nil]
+        },
+
+        // MARK: Reductions
+        "reduce_sum": { c in [broadcastBack(&c, c.cotangent)] },                        // g broadcast back
+        "reduce_mean": { c in                                                           // g/n broadcast back
+            let count = c.type(c.operand(0)).elementCount / Swift.max(c.type(c.value).elementCount, 1)
+            let scaled = c.add(.mul, [c.cotangent, c.splat(1 / Float(count), like: c.cotangent)])
+            return [broadcastBack(&c, scaled)]
+        },
+        "reduce_max": { c in                                                            // g where x equals the max
+            let spread = broadcastBack(&c, c.cotangent)
+            let maximum = broadcastBack(&c, c.value)
+            let isMax = c.add(.compare(.eq), [c.operand(0), maximum])
+            return [c.add(.select, [isMax, spread, c.splat(0, like: spread)])]
+        },
+
+        // MARK: Layout
+        "reshape": { c in [c.add(.reshape, [c.cotangent], type: c.type(c.operand(0)))] },
+        "transpose": { c in                                                             // inverse permutation
+            guard case .transpose(let permutation) = c.node.op else { return [nil] }
+            var inverse = permutation
+            for (index, axis) in permutation.enumerated() { inverse[axis] = index }
+            return [c.add(.transpose(permutation: inverse), [c.cotangent])]
+        },
+        "broadcast": { c in [unbroadcast(&c, c.cotangent, to: c.type(c.operand(0)))] }, // sum over broadcast axes
+        "slice": { c in                                                                 // pad back with zeros
+            guard case .slice(let start, let limit) = c.node.op else { return [nil] }
+            let shape = c.type(c.operand(0)).shape
+            return [c.add(.pad(low: start, high: zip(shape, limit).map { $0 - $1 }), [c.cotangent])]
+        },
+        "pad": { c in                                                                   // slice the interior
+            guard case .pad(let low, _) = c.node.op else { return [nil] }
+            let shape = c.type(c.operand(0)).shape
+            return [c.add(.slice(start: low, limit: zip(low, shape).map { $0 + $1 }), [c.cotangent])]
+        },
+        "concat": { c in                                                                // slice each piece
+            guard case .concat(let axis) = c.node.op else { return [] }
+            var offset = 0
+            var result: [ValueID?] = []
+            let full = c.type(c.value).shape
+            for (index, operand) in c.node.operands.enumerated() {
+                let width = c.type(operand).shape[axis]
+                defer { offset += width }
+                guard c.needs[index] else { result.append(nil); continue }
+                var start = [Int](repeating: 0, count: full.count), limit = full
+                start[axis] = offset
+                limit[axis] = offset + width
+                result.append(c.add(.slice(start: start, limit: limit), [c.cotangent]))
+            }
+            return result
+        },
+
+        // MARK: Contraction
+        "matmul": { c in
+            // C = op(A)·op(B): dA and dB are matmuls of g with the other operand, transposed to fit.
+            guard case .matmul(let ta, let tb) = c.node.op else { return [nil, nil] }
+            let (a, b, g) = (c.operand(0), c.operand(1), c.cotangent)
+            var da: ValueID?, db: ValueID?
+            if c.needs[0] {
+                da = ta ? c.add(.matmul(transposeA: tb, transposeB: true), [b, g])     // Aᵀ: op(B)·gᵀ
+                        : c.add(.matmul(transposeA: false, transposeB: !tb), [g, b])   // A: g·op(B)ᵀ
+            }
+            if c.needs[1] {
+                db = tb ? c.add(.matmul(transposeA: true, transposeB: ta), [g, a])     // Bᵀ: gᵀ·op(A)
+                        : c.add(.matmul(transposeA: !ta, transposeB: false), [a, g])   // B: op(A)ᵀ·g
+            }
+            return [da, db]
+        },
+        "conv2d": { c in                                                                // input and filter gradients
+            guard case .conv2d(let stride, let padding) = c.node.op else { return [nil, nil] }
+            let (x, w, g) = (c.operand(0), c.operand(1), c.cotangent)
+            return [c.needs[0] ? c.add(.conv2dInputGrad(stride: stride, padding: padding), [g, w], type: c.type(x)) : nil,
+                    c.needs[1] ? c.add(.conv2dFilterGrad(stride: stride, padding: padding), [x, g], type: c.type(w)) : nil]
+        },
+        "conv2d_input_grad": { c in                                                     // bilinear in (dy, w)
+            guard case .conv2dInputGrad(let stride, let padding) = c.node.op else { return [nil, nil] }
+            let (dy, w, g) = (c.operand(0), c.operand(1), c.cotangent)
+            return [c.needs[0] ? c.add(.conv2d(stride: stride, padding: padding), [g, w]) : nil,
+                    c.needs[1] ? c.add(.conv2dFilterGrad(stride: stride, padding: padding), [g, dy], type: c.type(w)) : nil]
+        },
+        "conv2d_filter_grad": { c in                                                    // bilinear in (x, dy)
+            guard case .conv2dFilterGrad(let stride, let padding) = c.node.op else { return [nil, nil] }
+            let (x, dy, g) = (c.operand(0), c.operand(1), c.cotangent)
+            return [c.needs[0] ? c.add(.conv2dInputGrad(stride: stride, padding: padding), [dy, g], type: c.type(x)) : nil,
+                    c.needs[1] ? c.add(.conv2d(stride: stride, padding: padding), [x, g]) : nil]
+        },
+    ]
+
+    /// max/min: the cotangent goes to the operand that was chosen (the first one on ties).
+    private static func minMax(_ c: inout VJPContext, _ firstWins: Comparison) -> [ValueID?] {
+        let takesFirst = c.add(.compare(firstWins), [c.operand(0), c.operand(1)])
+        let zero = c.splat(0, like: c.cotangent)
+        return [c.needs[0] ? c.add(.select, [takesFirst, c.cotangent, zero]) : nil,
+                c.needs[1] ? c.add(.select, [takesFirst, zero, c.cotangent]) : nil]
+    }
+
+    /// A reduction's cotangent (or result) reshaped with the reduced axes kept as 1 and
+    /// broadcast back to the operand's shape.
+    private static func broadcastBack(_ c: inout VJPContext, _ reduced: ValueID) -> ValueID {
+        let operandType = c.type(c.operand(0))
+        let axes: [Int]
+        switch c.node.op {
+        case .reduceSum(let a), .reduceMean(let a), .reduceMax(let a): axes = a
+        default: axes = []
+        }
+        let kept = operandType.shape.indices.map { axes.contains($0) ? 1 : operandType.shape[$0] }
+        let reshaped = c.add(.reshape, [reduced], type: TensorType(operandType.dtype, kept))
+        return c.add(.broadcast, [reshaped], type: operandType)
+    }
+
+    /// Sums `g` over the axes a broadcast to its shape added or stretched, back to `type`.
+    private static func unbroadcast(_ c: inout VJPContext, _ g: ValueID, to type: TensorType) -> ValueID {
+        let full = c.type(g).shape
+        let offset = full.count - type.rank
+        let axes = full.indices.filter { $0 < offset || (type.shape[$0 - offset] == 1 && full[$0] != 1) }
+        guard !axes.isEmpty else { return c.add(.reshape, [g], type: type) }
+        let summed = c.add(.reduceSum(axes: axes), [g])
+        return c.graph[summed].type == type ? summed : c.add(.reshape, [summed], type: type)
+    }
+}
