@@ -31,7 +31,7 @@ let package = Package(
         .testTarget(name: "GraftInterpreterTests", dependencies: ["GraftIR", "GraftInterpreter"]),
         .testTarget(name: "GraftTests", dependencies: ["Graft", "GraftInterpreter"]),
         .testTarget(name: "GraftPassesTests", dependencies: ["GraftPasses", "Graft", "GraftInterpreter"]),
-        .testTarget(name: "GraftStepTests", dependencies: ["GraftModels", "GraftPasses", "GraftInterpreter"]),
+        .testTarget(name: "GraftStepTests", dependencies: ["Graft", "GraftModels", "GraftPasses", "GraftInterpreter"]),
         .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftInterpreter"]),
         .testTarget(name: "GraftCLITests", dependencies: ["graft"]),
     ]

@@ -7,9 +7,9 @@ import GraftInterpreter
 import GraftModels
 
 /// Random inputs for a BYOL graph at `batch`, from a fixed seed.
-func views(batch: Int, seed: UInt64) -> [String: HostTensor] {
+func views(batch: Int, seed: UInt64, size: Int = 28) -> [String: HostTensor] {
     var generator = SplitMix64(seed: seed)
-    let shape = [batch, 1, 28, 28]
+    let shape = [batch, 1, size, size]
     let count = shape.reduce(1, *)
     return ["view1": HostTensor(shape: shape, (0..<count).map { _ in Float(generator.nextUnit()) }),
             "view2": HostTensor(shape: shape, (0..<count).map { _ in Float(generator.nextUnit()) })]
