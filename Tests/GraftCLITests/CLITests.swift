@@ -62,11 +62,11 @@ func which(_ name: String) -> URL? {
         for name in ["byol-s", "byol-t", "supervised-s"] { #expect(result.stdout.contains(name)) }
     }
 
-    @Test(arguments: ["byol-s", "byol-t", "supervised-s", "supervised-t"])
-    func dumpTracedRoundTripsThroughOpt(model: String) throws {
+    @Test(arguments: ["byol-s", "byol-t", "supervised-s", "supervised-t"], ["traced", "optimized"])
+    func dumpRoundTripsThroughOpt(model: String, stage: String) throws {
         let graft = try graftBinary()
         for flags in [[String](), ["--print-loc"]] {
-            let dump = try run(graft, ["dump", model, "--stage", "traced"] + flags)
+            let dump = try run(graft, ["dump", model, "--stage", stage] + flags)
             #expect(dump.status == 0, "\(dump.stderr)")
             let opt = try run(graft, ["opt", "-"] + flags, input: dump.stdout)
             #expect(opt.status == 0, "\(opt.stderr)")
@@ -78,9 +78,58 @@ func which(_ name: String) -> URL? {
         let dump = try run(try graftBinary(), ["dump", "byol-s"])
         #expect(dump.stdout.hasPrefix("graph @byol_s(%view1: f32[256,1,28,28], %view2: f32[256,1,28,28]) -> (f32[]) {"))
         #expect(dump.stdout.contains("param @online.encoder.stage2.block0.conv1.weight : f32[64,32,3,3]"))
-        #expect(dump.stdout.contains("param @target.projector.fc2.weight : f32[128,512]"))
+        #expect(dump.stdout.contains("param @online.projector.fc2.weight : f32[128,512]"))
+        #expect(!dump.stdout.contains("@target."))   // the target network is made by a rewrite
         #expect(dump.stdout.contains("param @online.predictor.fc1.weight : f32[512,128]"))
         #expect(dump.stdout.hasSuffix(": f32[]\n}\n"))
+    }
+
+    @Test func optimizedStepIsOneGraphThatRoundTrips() throws {
+        let graft = try graftBinary()
+        let dump = try run(graft, ["dump", "byol-s", "--stage", "optimized"])
+        #expect(dump.status == 0, "\(dump.stderr)")
+        let text = dump.stdout
+        #expect(text.hasPrefix("graph @byol_s(%view1: f32[256,1,28,28], %view2: f32[256,1,28,28], %learning_rate: f32[], %tau: f32[]) -> (f32[]) {"))
+        // Both networks, the gradients (conv gradients), LARS buffers, EMA and BN statistics.
+        for fragment in ["state @target.encoder.stage3.block1.conv2.weight", "conv2d_filter_grad", "conv2d_input_grad",
+                         "state @optimizer.online.predictor.fc1.weight.momentum", "assign @target.projector.fc2.weight",
+                         "assign @target.encoder.stem.bn.running_mean", "assign @online.encoder.stem.bn.running_var",
+                         "assign @online.encoder.stem.conv.weight", "broadcast(%tau)"] {
+            #expect(text.contains(fragment), "missing \(fragment)")
+        }
+        // 55 params and their momentum, 50 target weights, 33 BatchNorms' two statistics.
+        #expect(text.split(separator: "\n").filter { $0.hasPrefix("  assign ") }.count == 55 + 55 + 50 + 66)
+        let opt = try run(graft, ["opt", "-"], input: text)
+        #expect(opt.status == 0, "\(opt.stderr)")
+        #expect(opt.stdout == text)
+    }
+
+    @Test func afterAllShowsEveryPass() throws {
+        let dump = try run(try graftBinary(), ["dump", "byol-t", "--after-all"])
+        #expect(dump.status == 0, "\(dump.stderr)")
+        let headers = dump.stdout.split(separator: "\n").filter { $0.hasPrefix("// -----") }
+        #expect(headers == ["trace", "make-target", "autodiff", "lars", "ema", "constant-fold", "simplify", "cse", "dce"]
+            .map { "// ----- IR after \($0) ----- //" }[...])
+    }
+
+    @Test func optRunsNamedPasses() throws {
+        let text = """
+            graph @g(%x: f32[3]) -> (f32[]) {
+              param @w : f32[3]
+              %0 = mul(@w, %x) : f32[3]
+              %1 = reduce_sum(%0) {axes = [0]} : f32[]
+              return %1 : f32[]
+            }
+
+            """
+        let graft = try graftBinary()
+        let result = try run(graft, ["opt", "-", "--passes", "autodiff,sgd,dce"], input: text)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("assign @w, "))
+        #expect(result.stdout.contains("%learning_rate: f32[]"))
+        let unknown = try run(graft, ["opt", "-", "--passes", "autodiff,frobnicate"], input: text)
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("unknown pass 'frobnicate'"))
     }
 
     @Test func dotOutputRendersWithGraphviz() throws {
@@ -118,7 +167,7 @@ func which(_ name: String) -> URL? {
         #expect(unknown.stderr.contains("byol-s"))
         let stage = try run(graft, ["dump", "byol-t", "--stage", "fused"])
         #expect(stage.status != 0)
-        #expect(stage.stderr.contains("traced"))
+        #expect(stage.stderr.contains("traced, autodiff, optimized") || stage.stderr.contains("'traced', 'autodiff' or 'optimized'"))
         let batch = try run(graft, ["dump", "byol-t", "--batch-size", "0"])
         #expect(batch.status != 0)
         #expect(batch.stderr.contains("--batch-size must be at least 1"))
