@@ -16,6 +16,8 @@ public final class GraphBuilder {
     public private(set) var graph: Graph
     /// Initial values of every declared param and state, by name.
     public private(set) var initialValues: [String: HostTensor] = [:]
+    /// How every declared param and state is initialised and what it is for, by name.
+    public private(set) var variables: [String: VariableInfo] = [:]
     /// Whether layers run in training mode (BatchNorm uses batch statistics and updates its
     /// running statistics) or in inference mode (BatchNorm uses its running statistics).
     public let isTraining: Bool
@@ -83,7 +85,7 @@ public final class GraphBuilder {
 
     /// Declares a graph input.
     public func input(_ name: String, _ type: TensorType, file: String = #filePath, line: Int = #line) -> Tensor {
-        declare(.input(name), type: type, initial: nil, at: location(file: file, line: line))
+        declare(.input(name), type: type, info: nil, at: location(file: file, line: line))
     }
 
     /// Declares a graph input of dtype f32.
@@ -91,15 +93,18 @@ public final class GraphBuilder {
         input(name, TensorType(.f32, shape), file: file, line: line)
     }
 
-    /// Declares a param or state with its initial value.
-    func declare(_ op: Op, type: TensorType, initial: HostTensor?, at location: SourceLocation?) -> Tensor {
+    /// Declares a param or state, drawing its initial value from `info`'s initializer.
+    func declare(_ op: Op, type: TensorType, info: VariableInfo?, at location: SourceLocation?) -> Tensor {
         let name = op.declaredName!
         if graph.declaration(named: name) != nil {
             fail(Diagnostic("'\(name)' is declared twice; give each layer its own scope name", at: location))
             return Tensor(id: -1, type: type, builder: self)
         }
         let tensor = record(op, [], type: type, at: location)
-        if let initial, tensor.id >= 0 { initialValues[name] = initial }
+        if let info, tensor.id >= 0 {
+            variables[name] = info
+            initialValues[name] = info.initializer.values(type, name: name, seed: seed)
+        }
         return tensor
     }
 
@@ -142,10 +147,20 @@ public final class GraphBuilder {
     }
 }
 
-/// A traced model: its graph and the initial values of its params and state.
+/// A traced model: its graph, and the initial values and roles of its params and state.
 public struct TracedGraph: Sendable {
     public var graph: Graph
     public var initialValues: [String: HostTensor]
+    public var variables: [String: VariableInfo]
+    /// The seed the initial values were drawn with.
+    public var seed: UInt64
+
+    public init(graph: Graph, initialValues: [String: HostTensor], variables: [String: VariableInfo], seed: UInt64) {
+        self.graph = graph
+        self.initialValues = initialValues
+        self.variables = variables
+        self.seed = seed
+    }
 }
 
 /// Traces `body` into a graph named `name`: the DSL calls it makes become the graph's nodes
@@ -164,5 +179,5 @@ public func trace(_ name: String, seed: UInt64 = 0, training: Bool = true,
     let builder = GraphBuilder(name: name, seed: seed, training: training)
     let outputs = try body(builder)
     let graph = try builder.finish(outputs: outputs)
-    return TracedGraph(graph: graph, initialValues: builder.initialValues)
+    return TracedGraph(graph: graph, initialValues: builder.initialValues, variables: builder.variables, seed: seed)
 }

@@ -28,23 +28,17 @@ public struct Scope {
     /// The full name of `name` in this scope.
     public func qualified(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
 
-    /// Declares a trainable f32 param initialised by `initializer`.
-    public func param(_ name: String, shape: [Int], _ initializer: Initializer,
+    /// Declares a trainable f32 param initialised by `initializer`; `role` tells optimizers what it is.
+    public func param(_ name: String, shape: [Int], _ initializer: Initializer, role: VariableRole = .weight,
                       file: String = #filePath, line: Int = #line) -> Tensor {
-        let fullName = qualified(name)
-        let type = TensorType(.f32, shape)
-        return builder.declare(.param(fullName), type: type,
-                               initial: initializer.values(type, name: fullName, seed: builder.seed),
-                               at: builder.location(file: file, line: line))
+        builder.declare(.param(qualified(name)), type: TensorType(.f32, shape),
+                        info: VariableInfo(initializer, role: role), at: builder.location(file: file, line: line))
     }
 
     /// Declares a non-trainable f32 state value initialised by `initializer`.
-    public func state(_ name: String, shape: [Int], _ initializer: Initializer,
+    public func state(_ name: String, shape: [Int], _ initializer: Initializer, role: VariableRole = .statistic,
                       file: String = #filePath, line: Int = #line) -> Tensor {
-        let fullName = qualified(name)
-        let type = TensorType(.f32, shape)
-        return builder.declare(.state(fullName), type: type,
-                               initial: initializer.values(type, name: fullName, seed: builder.seed),
-                               at: builder.location(file: file, line: line))
+        builder.declare(.state(qualified(name)), type: TensorType(.f32, shape),
+                        info: VariableInfo(initializer, role: role), at: builder.location(file: file, line: line))
     }
 }

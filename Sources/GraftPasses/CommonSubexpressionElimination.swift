@@ -16,6 +16,8 @@ public struct CommonSubexpressionElimination: Pass, Sendable {
         var op: Op
         var operands: [ValueID]
         var type: TensorType
+        /// A constant's bits: `Op` compares floats with `==`, which holds for 0 and -0.
+        var constantBits: UInt32?
     }
 
     public func run(_ graph: inout Graph, _ context: inout PassContext) throws {
@@ -25,7 +27,9 @@ public struct CommonSubexpressionElimination: Pass, Sendable {
         for (id, node) in graph.nodes.enumerated() {
             let operands = node.operands.map { canonical[$0] }
             guard node.op.declaredName == nil else { continue }
-            let key = Key(op: node.op, operands: operands, type: node.type)
+            var constantBits: UInt32?
+            if case .constant(let value) = node.op { constantBits = value.bitPattern }
+            let key = Key(op: node.op, operands: operands, type: node.type, constantBits: constantBits)
             if let first = seen[key] {
                 canonical[id] = first
                 replacement[id] = first

@@ -24,8 +24,8 @@ public struct BatchNorm: Layer {
 
     public init(_ scope: Scope, features: Int, epsilon: Float = 1e-5, momentum: Float = 0.1,
                 file: String = #filePath, line: Int = #line) {
-        scale = scope.param("weight", shape: [features], .ones, file: file, line: line)
-        offset = scope.param("bias", shape: [features], .zeros, file: file, line: line)
+        scale = scope.param("weight", shape: [features], .ones, role: .normalization, file: file, line: line)
+        offset = scope.param("bias", shape: [features], .zeros, role: .normalization, file: file, line: line)
         runningMean = scope.state("running_mean", shape: [features], .zeros, file: file, line: line)
         runningVariance = scope.state("running_var", shape: [features], .ones, file: file, line: line)
         self.epsilon = epsilon

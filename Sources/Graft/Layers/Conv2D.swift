@@ -22,7 +22,7 @@ public struct Conv2D: Layer {
         weight = scope.param("weight", shape: [outputChannels, inputChannels, kernelSize, kernelSize],
                              .kaimingNormal(fan: fanOut), file: file, line: line)
         let fanIn = inputChannels * kernelSize * kernelSize
-        self.bias = bias ? scope.param("bias", shape: [outputChannels], .pytorchDefault(fanIn: fanIn), file: file, line: line) : nil
+        self.bias = bias ? scope.param("bias", shape: [outputChannels], .pytorchDefault(fanIn: fanIn), role: .bias, file: file, line: line) : nil
         self.stride = stride
         self.padding = padding
     }

@@ -16,7 +16,7 @@ public struct Linear: Layer {
                 file: String = #filePath, line: Int = #line) {
         let initializer = Initializer.pytorchDefault(fanIn: inputSize)
         weight = scope.param("weight", shape: [outputSize, inputSize], initializer, file: file, line: line)
-        self.bias = bias ? scope.param("bias", shape: [outputSize], initializer, file: file, line: line) : nil
+        self.bias = bias ? scope.param("bias", shape: [outputSize], initializer, role: .bias, file: file, line: line) : nil
     }
 
     public func forward(_ x: Tensor) -> Tensor {
