@@ -55,8 +55,17 @@ public struct Lexer {
         var index = 0
         var line = 1
         var lineStart = 0
+        // Where the end of file is reported: just after the last token, not on a line past it.
+        var endLine = 1
+        var endColumn = 1
         func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
         while index < bytes.count {
+            let tokenCount = result.count
+            defer {
+                if result.count > tokenCount {
+                    (endLine, endColumn) = (line, index - lineStart + 1)
+                }
+            }
             let byte = bytes[index]
             let column = index - lineStart + 1
             func add(_ kind: Token.Kind) { result.append(Token(kind: kind, line: line, column: column)) }
@@ -118,7 +127,7 @@ public struct Lexer {
                 throw error("unexpected character '\(byte < 0x80 ? scalar : "\\u{\(String(byte, radix: 16))}")'")
             }
         }
-        result.append(Token(kind: .end, line: line, column: index - lineStart + 1))
+        result.append(Token(kind: .end, line: endLine, column: endColumn))
         return result
     }
 }

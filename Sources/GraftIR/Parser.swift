@@ -11,6 +11,14 @@ public struct Parser {
     private var position = 0
     private let file: String
 
+    /// Largest dimension size and integer attribute the text may hold, and largest element
+    /// count of a type: type rules do plain `Int` arithmetic on them, which must not overflow.
+    static let maxDimension = Int(Int32.max)
+    static let maxElementCount = 1 << 48
+
+    /// The tokens of one attribute in a statement: its name, its value, and a list's items.
+    private typealias AttributeTokens = (key: Token, value: Token, items: [Token])
+
     private var graph = Graph(name: "")
     private var values: [String: ValueID] = [:]   // "%name" / "@name" -> node
     private var declaredTypes: [TensorType] = []
@@ -92,6 +100,9 @@ public struct Parser {
                 guard case .value(let input) = token.kind else {
                     throw error("expected an input like %x, found \(token.spelling)", at: token)
                 }
+                guard !input.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+                    throw error("input names cannot be numbers: %\(input) would clash with the computed values %0, %1, …; name it like %x", at: token)
+                }
                 try expect(":", "after input %\(input)")
                 let type = try parseType()
                 try define("%" + input, Node(.input(input), type: type), at: token)
@@ -126,6 +137,8 @@ public struct Parser {
                 try parseDefinition()
             case .end:
                 throw error("expected 'return' before the end of the graph")
+            case .punctuation("}"):
+                throw error("expected 'return' before '}': a graph ends with `return` (a bare `return` if it has no results)")
             default:
                 throw error("expected a statement (%name = op(...), param, state, assign or return), found \(token.spelling)")
             }
@@ -145,10 +158,21 @@ public struct Parser {
                 let dimToken = current
                 let dim = try expectInt("a dimension size")
                 guard dim >= 0 else { throw error("dimension sizes cannot be negative", at: dimToken) }
+                guard dim <= Parser.maxDimension else {
+                    throw error("dimension size \(dim) is too large (at most \(Parser.maxDimension))", at: dimToken)
+                }
                 shape.append(dim)
             } while consume(",")
         }
         try expect("]", "to close the shape")
+        var count = 1
+        for dim in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+            guard !overflow, product <= Parser.maxElementCount else {
+                throw error("type \(TensorType(dtype, shape)) is too large (at most 2^48 elements)", at: token)
+            }
+            count = product
+        }
         return TensorType(dtype, shape)
     }
 
@@ -182,6 +206,9 @@ public struct Parser {
         }
         try expect(":", "after @\(name)")
         let type = try parseType()
+        if values["%" + name] != nil {
+            throw error("'\(name)' is already declared as the graph input %\(name); inputs, params and state need distinct names", at: token)
+        }
         let op: Op = keyword.kind == .word("param") ? .param(name) : .state(name)
         var node = Node(op, type: type)
         do {
@@ -207,22 +234,28 @@ public struct Parser {
         return value
     }
 
-    private mutating func parseAttributeValue() throws -> Attribute {
+    /// One attribute value, and for a list the first token of each item.
+    private mutating func parseAttributeValue(inList: Bool = false) throws -> (Attribute, [Token]) {
         let token = advance()
         switch token.kind {
         case .number(let literal):
-            if let value = Int(literal) { return .int(value) }
-            return .float(Float(literal)!)
-        case .word("true"): return .bool(true)
-        case .word("false"): return .bool(false)
-        case .word(let word): return .word(word)
+            if let value = Int(literal) { return (.int(value), []) }
+            return (.float(Float(literal)!), [])
+        case .word("true"): return (.bool(true), [])
+        case .word("false"): return (.bool(false), [])
+        case .word(let word): return (.word(word), [])
         case .punctuation("["):
+            guard !inList else { throw error("attribute lists cannot be nested", at: token) }
             var items: [Attribute] = []
+            var itemTokens: [Token] = []
             if !consume("]") {
-                repeat { items.append(try parseAttributeValue()) } while consume(",")
+                repeat {
+                    itemTokens.append(current)
+                    items.append(try parseAttributeValue(inList: true).0)
+                } while consume(",")
                 try expect("]", "to close the list")
             }
-            return .list(items)
+            return (.list(items), itemTokens)
         default:
             throw error("expected an attribute value, found \(token.spelling)", at: token)
         }
@@ -236,6 +269,7 @@ public struct Parser {
         guard !["param", "state", "input"].contains(opName) else {
             throw error("\(opName) is declared, not computed: write `\(opName) @name : type`", at: opToken)
         }
+        guard Op.statementNames.contains(opName) else { throw error("unknown op '\(opName)'", at: opToken) }
         try expect("(", "after \(opName)")
         var operands: [ValueID] = []
         if !isPunctuation(")") {
@@ -243,32 +277,61 @@ public struct Parser {
         }
         try expect(")", "to close the operands of \(opName)")
         var attributes: [String: Attribute] = [:]
+        var attributeTokens: [String: AttributeTokens] = [:]
         if consume("{") {
             repeat {
                 let (key, keyToken) = try expectWord("an attribute name")
                 try expect("=", "after attribute \(key)")
                 guard attributes[key] == nil else { throw error("attribute '\(key)' is given twice", at: keyToken) }
-                attributes[key] = try parseAttributeValue()
+                let valueToken = current
+                let (value, itemTokens) = try parseAttributeValue()
+                attributes[key] = value
+                attributeTokens[key] = (keyToken, valueToken, itemTokens)
             } while consume(",")
             try expect("}", "to close the attributes")
         }
         try expect(":", "before the result type of \(opName)")
+        let typeToken = current
         let declared = try parseType()
         let location = try parseLocation()
 
-        let node: Node
+        let op: Op
         do {
-            let op = try Op(name: opName, attributes: attributes)
-            let inferred = try TypeInference.resultType(
-                of: op, operands: operands.map { graph[$0].type }, declared: declared)
-            guard inferred == declared else {
-                throw TypeError("\(opName): result type is \(inferred), but the statement says \(declared)")
+            op = try Op(name: opName, attributes: attributes)
+        } catch let error as TypeError {
+            throw self.error(error.message, at: Parser.culprit(of: error.message, among: attributeTokens) ?? opToken)
+        }
+        for (name, value) in op.attributes {
+            let items: [Attribute] = if case .list(let items) = value { items } else { [value] }
+            for (index, item) in items.enumerated() {
+                guard case .int(let number) = item, number.magnitude > UInt(Parser.maxDimension) else { continue }
+                let tokens = attributeTokens[name]
+                let token = if case .list = value { tokens?.items[index] } else { tokens?.value }
+                throw error("\(opName): attribute '\(name)' holds \(number), which is out of range (at most \(Parser.maxDimension) in magnitude)", at: token ?? opToken)
             }
-            node = Node(op, operands, type: declared, location: location)
+        }
+        let inferred: TensorType
+        do {
+            inferred = try TypeInference.resultType(of: op, operands: operands.map { graph[$0].type }, declared: declared)
         } catch let error as TypeError {
             throw self.error(error.message, at: opToken)
         }
-        try define("%" + result, node, at: resultToken)
+        guard inferred == declared else {
+            throw error("\(opName): result type is \(inferred), but the statement says \(declared)", at: typeToken)
+        }
+        try define("%" + result, Node(op, operands, type: declared, location: location), at: resultToken)
+    }
+
+    /// The attribute token an `Op(name:attributes:)` error is about: the name of an unknown
+    /// attribute or the value of a mistyped one; `nil` when it is about the op as a whole (a
+    /// missing attribute). The error says which attribute only in its message.
+    private static func culprit(of message: String, among tokens: [String: AttributeTokens]) -> Token? {
+        for (name, token) in tokens {
+            if message.contains("unknown attribute '\(name)'") { return token.key }
+            if message.contains("attribute '\(name)' must") { return token.value }
+        }
+        if message.hasPrefix("compare: unknown direction") { return tokens["direction"]?.value }
+        return nil
     }
 
     private mutating func parseAssign() throws {
@@ -301,10 +364,11 @@ public struct Parser {
         if !isPunctuation("}") {
             repeat { outputs.append(try parseOperand()) } while consume(",")
             try expect(":", "before the returned types")
+            let typesToken = current
             var types: [TensorType] = []
             repeat { types.append(try parseType()) } while consume(",")
             guard types == outputs.map({ graph[$0].type }) else {
-                throw error("return: the returned values have types \(outputs.map { graph[$0].type.description }.joined(separator: ", ")), not the types written", at: keyword)
+                throw error("return: the returned values have types \(outputs.map { graph[$0].type.description }.joined(separator: ", ")), not the types written", at: typesToken)
             }
         }
         guard outputs.map({ graph[$0].type }) == resultTypes else {

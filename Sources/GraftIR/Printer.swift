@@ -37,12 +37,7 @@ public struct Printer {
             lines.append("  \(node.op.name) \(names[id]) : \(node.type)" + suffix(node.location))
         }
         for (id, node) in graph.nodes.enumerated() where node.op.declaredName == nil {
-            var line = "  \(names[id]) = \(node.op.name)(\(node.operands.map { names[$0] }.joined(separator: ", ")))"
-            let attributes = node.op.attributes
-            if !attributes.isEmpty {
-                line += " {" + attributes.map { "\($0.name) = \($0.value)" }.joined(separator: ", ") + "}"
-            }
-            lines.append(line + " : \(node.type)" + suffix(node.location))
+            lines.append("  " + statement(graph, id, names: names))
         }
         for assign in graph.assigns {
             lines.append("  assign @\(assign.name), \(names[assign.value])" + suffix(assign.location))
@@ -55,6 +50,17 @@ public struct Printer {
         }
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One computed value as a statement: `%N = op(operands) {attributes} : type`.
+    public func statement(_ graph: Graph, _ id: ValueID, names: [String]) -> String {
+        let node = graph[id]
+        var line = "\(names[id]) = \(node.op.name)(\(node.operands.map { names[$0] }.joined(separator: ", ")))"
+        let attributes = node.op.attributes
+        if !attributes.isEmpty {
+            line += " {" + attributes.map { "\($0.name) = \($0.value)" }.joined(separator: ", ") + "}"
+        }
+        return line + " : \(node.type)" + suffix(node.location)
     }
 
     private func suffix(_ location: SourceLocation?) -> String {
