@@ -20,11 +20,14 @@ let package = Package(
         .target(name: "GraftInterpreter", dependencies: ["GraftIR"]),
         .target(name: "Graft", dependencies: ["GraftIR"]),
         .target(name: "GraftPasses", dependencies: ["GraftIR"]),
+        .target(name: "CLLVM", linkerSettings: [.linkedLibrary("LLVM-14")]),
+        .target(name: "GraftBackend", dependencies: ["GraftIR", "GraftPasses", "CLLVM"]),
+        .target(name: "GraftRuntime", dependencies: ["GraftIR", "GraftPasses", "GraftBackend"]),
         .target(name: "GraftModels", dependencies: ["Graft", "GraftPasses"], path: "models"),
         .executableTarget(
             name: "graft",
             dependencies: [
-                "GraftIR", "Graft", "GraftPasses", "GraftModels", "GraftInterpreter",
+                "GraftIR", "Graft", "GraftPasses", "GraftModels", "GraftInterpreter", "GraftBackend", "GraftRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "GraftIRTests", dependencies: ["GraftIR"]),
@@ -34,5 +37,7 @@ let package = Package(
         .testTarget(name: "GraftStepTests", dependencies: ["Graft", "GraftModels", "GraftPasses", "GraftInterpreter"]),
         .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftInterpreter"]),
         .testTarget(name: "GraftCLITests", dependencies: ["graft"]),
+        .testTarget(name: "GraftBackendTests", dependencies: ["GraftBackend", "GraftIR"]),
+        .testTarget(name: "GraftRuntimeTests", dependencies: ["GraftRuntime", "GraftPasses", "GraftInterpreter", "GraftModels", "Graft"]),
     ]
 )

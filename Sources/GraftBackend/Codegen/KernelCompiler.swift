@@ -1,0 +1,124 @@
+// KernelCompiler: lowers every loop kernel of a fusion plan (and the im2col/col2im loops its
+// convolutions need) to one LLVM module, compiles it once, and hands back function pointers.
+//
+// Kernels with the same structure (the same ops on the same shapes; online and target, view
+// one and view two) produce the same function text and are compiled once: the cache key is the
+// text itself, so it cannot confuse two kernels that differ in anything.
+
+import Foundation
+import GraftIR
+import GraftPasses
+
+/// A compiled loop: `args` points at the buffers (output first), [begin, end) the elements.
+public typealias KernelFunction = @convention(c) (UnsafeMutablePointer<UnsafeMutablePointer<Float>>, Int64, Int64) -> Void
+
+/// The compiled code of a fusion plan.
+public struct CompiledKernels: @unchecked Sendable {
+    /// The function of each kernel of the plan (nil for BLAS contractions).
+    public var loops: [KernelFunction?]
+    /// The im2col and col2im loops of each convolution geometry.
+    public var im2col: [ConvolutionGeometry: KernelFunction]
+    public var col2im: [ConvolutionGeometry: KernelFunction]
+    /// The module of the functions this plan added to the cache, as handed to LLVM and after O3
+    /// (empty when every kernel was cached already).
+    public var sourceIR: String
+    public var optimizedIR: String
+    /// Distinct functions compiled (after sharing identical kernels).
+    public var distinctFunctions: Int
+}
+
+public enum KernelCompiler {
+    /// The convolution geometry of a contraction node, if it is a convolution.
+    public static func geometry(of node: Node, in graph: Graph) -> ConvolutionGeometry? {
+        switch node.op {
+        case .conv2d(let stride, let padding):
+            return ConvolutionGeometry(input: graph[node.operands[0]].type.shape, filter: graph[node.operands[1]].type.shape,
+                                       stride: stride, padding: padding)
+        case .conv2dInputGrad(let stride, let padding):
+            return ConvolutionGeometry(input: node.type.shape, filter: graph[node.operands[1]].type.shape, stride: stride, padding: padding)
+        case .conv2dFilterGrad(let stride, let padding):
+            return ConvolutionGeometry(input: graph[node.operands[0]].type.shape, filter: node.type.shape, stride: stride, padding: padding)
+        default:
+            return nil
+        }
+    }
+
+    /// The function text of each kernel of `plan` (nil for contractions), with the name
+    /// `KERNEL`, and the convolution geometries the plan needs.
+    static func functionBodies(for plan: FusionPlan) -> (bodies: [String?], declarations: Set<String>, geometries: Set<ConvolutionGeometry>) {
+        var declarations: Set<String> = []
+        var geometries: Set<ConvolutionGeometry> = []
+        var bodies: [String?] = []
+        for kernel in plan.kernels {
+            guard kernel.kind != .contraction else {
+                if let geometry = geometry(of: plan.graph[kernel.root], in: plan.graph) { geometries.insert(geometry) }
+                bodies.append(nil)
+                continue
+            }
+            var emitter = LoopEmitter(graph: plan.graph, kernel: kernel)
+            bodies.append(emitter.emitFunction(named: "KERNEL"))
+            declarations.formUnion(emitter.declarations)
+        }
+        return (bodies, declarations, geometries)
+    }
+}
+
+/// Compiled kernels of every executable in the process, keyed by their function text: a kernel
+/// that another step (or another part of this one) already compiled is not compiled again.
+public final class KernelCache: @unchecked Sendable {
+    public let jit: LLVMJIT
+    private var functions: [String: (name: String, function: KernelFunction)] = [:]
+    private let lock = NSLock()
+
+    public init(jit: LLVMJIT) {
+        self.jit = jit
+    }
+
+    /// Compiles what `plan` needs that is not cached yet, in one LLVM module, and returns the
+    /// functions of all its kernels.
+    public func compile(_ plan: FusionPlan) throws -> CompiledKernels {
+        lock.lock()
+        defer { lock.unlock() }
+        let (bodies, declarations, geometries) = KernelCompiler.functionBodies(for: plan)
+        var convolutionBodies: [(ConvolutionGeometry, String, String)] = []   // geometry, im2col, col2im
+        for geometry in geometries.sorted(by: { $0.suffix < $1.suffix }) where !geometry.isPointwise {
+            convolutionBodies.append((geometry, ConvolutionKernels.im2col(geometry).text, ConvolutionKernels.col2im(geometry).text))
+        }
+        // Name every function text not compiled yet.
+        var pending: [String: String] = [:]   // text -> name
+        var sources: [String] = []
+        func name(for text: String, placeholder: String) -> String {
+            if let cached = functions[text] { return cached.name }
+            if let queued = pending[text] { return queued }
+            let name = "graft_k\(functions.count + pending.count)"
+            pending[text] = name
+            sources.append(text.replacingOccurrences(of: "@\(placeholder)(", with: "@\(name)("))
+            return name
+        }
+        let loopNames = bodies.map { $0.map { name(for: $0, placeholder: "KERNEL") } }
+        var convolutionNames: [(ConvolutionGeometry, String, String)] = []
+        for (geometry, im2col, col2im) in convolutionBodies {
+            convolutionNames.append((geometry, name(for: im2col, placeholder: ConvolutionKernels.im2col(geometry).name),
+                                     name(for: col2im, placeholder: ConvolutionKernels.col2im(geometry).name)))
+        }
+        let moduleText = (["; Graft kernels of @\(plan.graph.name)"] + declarations.sorted() + sources
+            + ["attributes #0 = { nounwind }"]).joined(separator: "\n\n") + "\n"
+        var optimized = ""
+        if !sources.isEmpty {
+            optimized = try jit.add(module: moduleText, name: "graft_\(plan.graph.name)_\(functions.count)")
+            for (text, name) in pending {
+                functions[text] = (name, unsafeBitCast(try jit.address(of: name), to: KernelFunction.self))
+            }
+        }
+        var byName: [String: KernelFunction] = [:]
+        for entry in functions.values { byName[entry.name] = entry.function }
+        var im2col: [ConvolutionGeometry: KernelFunction] = [:], col2im: [ConvolutionGeometry: KernelFunction] = [:]
+        for (geometry, gather, scatter) in convolutionNames {
+            im2col[geometry] = byName[gather]
+            col2im[geometry] = byName[scatter]
+        }
+        return CompiledKernels(loops: loopNames.map { $0.flatMap { byName[$0] } }, im2col: im2col, col2im: col2im,
+                               sourceIR: moduleText, optimizedIR: optimized,
+                               distinctFunctions: Set(loopNames.compactMap { $0 }).count + 2 * im2col.count)
+    }
+}

@@ -1,0 +1,367 @@
+// LoopEmitter: lowers one fused loop kernel (elementwise or reduction) to LLVM IR text.
+//
+// The kernel is a function `void @name(float** %args, i64 %begin, i64 %end)`: `args[0]` is the
+// buffer it writes, `args[1...]` the buffers it reads (in `FusedKernel.inputs` order), and
+// [begin, end) the range of output elements to compute, so the runtime can split a kernel
+// across threads. Every buffer holds 4-byte floats whatever the dtype (bool as 0/1, i32 as
+// integral floats, as in the reference interpreter); in registers a bool is an `i1`.
+//
+// Each value of the kernel's body is computed at the index its consumer needs: an
+// elementwise op at the same index as its consumer, a broadcast or transpose at a mapped
+// index, a reshape at the same linear index. Indices stay linear (one i64) while they can and
+// become per-dimension (udiv/urem by constants) only where a layout op needs the dimensions.
+// Float additions carry `reassoc nsz` so the vectorizer can turn reductions into SIMD code.
+
+import GraftIR
+import GraftPasses
+
+/// Emits the LLVM IR of a loop kernel.
+struct LoopEmitter {
+    let graph: Graph
+    let kernel: FusedKernel
+
+    private var lines: [String] = []
+    private var counter = 0
+    private var argument: [ValueID: String] = [:]       // materialized input -> pointer SSA name
+    private var memo: [String: String] = [:]            // "value@index" -> SSA name
+    private(set) var declarations: Set<String> = []
+
+    init(graph: Graph, kernel: FusedKernel) {
+        self.graph = graph
+        self.kernel = kernel
+    }
+
+    /// An index into a tensor of some shape: one linear i64, or one i64 per dimension.
+    enum Index {
+        case linear(String)
+        case multi([String])
+
+        var key: String {
+            switch self {
+            case .linear(let name): "L" + name
+            case .multi(let names): "M" + names.joined(separator: ",")
+            }
+        }
+    }
+
+    private mutating func fresh(_ prefix: String = "v") -> String {
+        counter += 1
+        return "%\(prefix)\(counter)"
+    }
+
+    private mutating func emit(_ line: String) { lines.append("  " + line) }
+
+    private mutating func assign(_ rhs: String, _ prefix: String = "v") -> String {
+        let name = fresh(prefix)
+        emit("\(name) = \(rhs)")
+        return name
+    }
+
+    /// The kernel's function text.
+    mutating func emitFunction(named name: String) -> String {
+        lines = []
+        var header = ["define void @\(name)(float** noalias nocapture readonly %args, i64 %begin, i64 %end) #0 {", "entry:"]
+        let output = assign("load float*, float** %args, align 8", "out")
+        for (position, input) in kernel.inputs.enumerated() {
+            let slot = assign("getelementptr inbounds float*, float** %args, i64 \(position + 1)", "slot")
+            argument[input] = assign("load float*, float** \(slot), align 8", "in")
+        }
+        let rootType = graph[kernel.root].type
+        if kernel.kind == .reduction { emit("%acc = alloca float, align 4") }
+        emit("%empty = icmp sge i64 %begin, %end")
+        emit("br i1 %empty, label %exit, label %loop")
+        header += lines
+        lines = []
+
+        // The output loop: one iteration per output element.
+        var body = ["loop:", "  %i = phi i64 [ %begin, %entry ], [ %i.next, %latch ]"]
+        switch kernel.kind {
+        case .reduction:
+            let value = emitReduction(outputIndex: "%i")
+            lines.append("latch:")
+            store(value, type: rootType, at: "%i", into: output)
+        default:
+            let value = value(of: kernel.root, at: .linear("%i"))
+            store(value, type: rootType, at: "%i", into: output)
+        }
+        body += lines
+        body += [
+            "  %i.next = add nuw nsw i64 %i, 1",
+            "  %done = icmp eq i64 %i.next, %end",
+            "  br i1 %done, label %exit, label %loop",
+            "exit:",
+            "  ret void",
+            "}",
+        ]
+        // An elementwise kernel has no inner blocks: its latch is the loop block itself.
+        let text = (header + body).joined(separator: "\n")
+        return kernel.kind == .reduction ? text : text.replacingOccurrences(of: "[ %i.next, %latch ]", with: "[ %i.next, %loop ]")
+    }
+
+    private mutating func store(_ value: String, type: TensorType, at index: String, into pointer: String) {
+        let stored = type.dtype == .bool ? assign("uitofp i1 \(value) to float") : value
+        let address = assign("getelementptr inbounds float, float* \(pointer), i64 \(index)", "p")
+        emit("store float \(stored), float* \(address), align 4")
+    }
+
+    // MARK: Reductions
+
+    /// Emits nested loops over the reduced axes of the root's operand, accumulating into an
+    /// alloca (promoted to registers by the optimiser); returns the result in the block that
+    /// follows the loops.
+    private mutating func emitReduction(outputIndex: String) -> String {
+        let root = graph[kernel.root]
+        let operand = root.operands[0]
+        let operandShape = graph[operand].type.shape
+        let axes: [Int]
+        var combine: (inout LoopEmitter, String, String) -> String
+        var initial: String
+        switch root.op {
+        case .reduceSum(let a), .reduceMean(let a):
+            axes = a
+            initial = "0.0"
+            combine = { e, acc, x in e.assign("fadd reassoc nsz float \(acc), \(x)") }
+        case .reduceMax(let a):
+            axes = a
+            initial = "0xFFF0000000000000"   // -inf
+            combine = { e, acc, x in
+                let takeX = e.assign("fcmp ugt float \(x), \(acc)")
+                return e.assign("select i1 \(takeX), float \(x), float \(acc)")
+            }
+        default:
+            fatalError("emitReduction: \(root.op.name) is not a reduction")
+        }
+        let keptAxes = operandShape.indices.filter { !axes.contains($0) }
+        let keptIndices = delinearize(outputIndex, shape: keptAxes.map { operandShape[$0] })
+        // The accumulator lives in the entry block's alloca; reset it for this output element.
+        emit("store float \(initial), float* %acc, align 4")
+        var full = [String](repeating: "0", count: operandShape.count)
+        for (position, axis) in keptAxes.enumerated() { full[axis] = keptIndices[position] }
+
+        var loopNames: [String] = []
+        for axis in axes {
+            let label = "r\(axis)"
+            loopNames.append(label)
+            emit("br label %\(label).head")
+            lines.append("\(label).head:")
+            // The phi's back edge comes from this loop's latch, emitted after the inner loops.
+            emit("%\(label).j = phi i64 [ 0, %\(previousBlock(label, loopNames)) ], [ %\(label).next, %\(label).latch ]")
+            full[axis] = "%\(label).j"
+        }
+        let element = value(of: operand, at: .multi(full))
+        let accumulated = assign("load float, float* %acc, align 4")
+        let combined = combine(&self, accumulated, element)
+        emit("store float \(combined), float* %acc, align 4")
+        // Latches from the innermost loop out; each exits into the enclosing loop's latch.
+        if axes.isEmpty { emit("br label %reduced") }
+        for (position, axis) in axes.enumerated().reversed() {
+            let label = loopNames[position]
+            if position == axes.count - 1 { emit("br label %\(label).latch") }
+            lines.append("\(label).latch:")
+            emit("%\(label).next = add nuw nsw i64 %\(label).j, 1")
+            emit("%\(label).done = icmp eq i64 %\(label).next, \(operandShape[axis])")
+            let exit = position == 0 ? "reduced" : "\(loopNames[position - 1]).latch"
+            emit("br i1 %\(label).done, label %\(exit), label %\(label).head")
+        }
+        lines.append("reduced:")
+        var result = assign("load float, float* %acc, align 4")
+        if case .reduceMean = root.op {
+            let count = axes.map { operandShape[$0] }.reduce(1, *)
+            result = assign("fmul float \(result), \(LoopEmitter.literal(1 / Float(Swift.max(count, 1))))")
+        }
+        emit("br label %latch")
+        // Invalidate values computed inside the reduction loops: they do not dominate the latch.
+        memo = [:]
+        return result
+    }
+
+    /// The block a reduction loop's header is entered from: the enclosing loop's header, or
+    /// the output loop's block for the outermost one.
+    private func previousBlock(_ label: String, _ names: [String]) -> String {
+        names.count >= 2 ? "\(names[names.count - 2]).head" : "loop"
+    }
+
+    // MARK: Values
+
+    /// The SSA name of `value` at `index` (an index into `value`'s own shape).
+    private mutating func value(of id: ValueID, at index: Index) -> String {
+        let key = "\(id)@\(index.key)"
+        if let known = memo[key] { return known }
+        let result = compute(id, at: index)
+        memo[key] = result
+        return result
+    }
+
+    private mutating func compute(_ id: ValueID, at index: Index) -> String {
+        let node = graph[id]
+        let shape = node.type.shape
+        if id != kernel.root, let pointer = argument[id] {
+            let linearIndex = linear(index, shape: shape)
+            let address = assign("getelementptr inbounds float, float* \(pointer), i64 \(linearIndex)", "p")
+            let loaded = assign("load float, float* \(address), align 4")
+            return node.type.dtype == .bool ? assign("fcmp une float \(loaded), 0.0") : loaded
+        }
+        func operand(_ position: Int, at index: Index) -> String { value(of: node.operands[position], at: index) }
+        let isBool = node.type.dtype == .bool
+        switch node.op {
+        case .constant(let c):
+            if isBool { return c != 0 ? "true" : "false" }
+            return LoopEmitter.literal(node.type.dtype == .i32 ? c.rounded(.towardZero) : c)
+        case .iota(let axis):
+            let indices = multi(index, shape: shape)
+            return assign("uitofp i64 \(indices[axis]) to float")
+        case .neg: return assign("fneg float \(operand(0, at: index))")
+        case .abs: return intrinsic("fabs", operand(0, at: index))
+        case .exp: return intrinsic("exp", operand(0, at: index))
+        case .log: return intrinsic("log", operand(0, at: index))
+        case .sqrt: return intrinsic("sqrt", operand(0, at: index))
+        case .rsqrt:
+            let root = intrinsic("sqrt", operand(0, at: index))
+            return assign("fdiv float 1.0, \(root)")
+        case .tanh:
+            declarations.insert("declare float @tanhf(float)")
+            return assign("call float @tanhf(float \(operand(0, at: index)))")
+        case .relu:
+            let x = operand(0, at: index)
+            let keep = assign("fcmp ugt float \(x), 0.0")   // NaN passes through, as in the interpreter
+            return assign("select i1 \(keep), float \(x), float 0.0")
+        case .stopGradient:
+            return operand(0, at: index)
+        case .convert:
+            let x = operand(0, at: index)
+            let from = graph[node.operands[0]].type.dtype
+            switch (from, node.type.dtype) {
+            case (.bool, .bool): return x
+            case (.bool, _): return assign("uitofp i1 \(x) to float")
+            case (_, .bool): return assign("fcmp une float \(x), 0.0")
+            case (.f32, .i32): return intrinsic("trunc", x)
+            default: return x
+            }
+        case .add, .sub, .mul, .div:
+            let (a, b) = (operand(0, at: index), operand(1, at: index))
+            let instruction = ["add": "fadd", "sub": "fsub", "mul": "fmul", "div": "fdiv"][node.op.name]!
+            return assign("\(instruction) float \(a), \(b)")
+        case .max, .min:
+            let (a, b) = (operand(0, at: index), operand(1, at: index))
+            // NaN in either operand gives NaN, as in the interpreter.
+            let takeA = assign("fcmp \(node.op == .max ? "ugt" : "ult") float \(a), \(b)")
+            let aIsNaN = assign("fcmp uno float \(a), 0.0")
+            let choice = assign("or i1 \(takeA), \(aIsNaN)")
+            return assign("select i1 \(choice), float \(a), float \(b)")
+        case .compare(let direction):
+            let (a, b) = (operand(0, at: index), operand(1, at: index))
+            if graph[node.operands[0]].type.dtype == .bool {
+                let predicate = ["eq": "eq", "ne": "ne", "lt": "ult", "le": "ule", "gt": "ugt", "ge": "uge"][direction.rawValue]!
+                return assign("icmp \(predicate) i1 \(a), \(b)")
+            }
+            let predicate = ["eq": "oeq", "ne": "une", "lt": "olt", "le": "ole", "gt": "ogt", "ge": "oge"][direction.rawValue]!
+            return assign("fcmp \(predicate) float \(a), \(b)")
+        case .select:
+            let (p, a, b) = (operand(0, at: index), operand(1, at: index), operand(2, at: index))
+            return assign("select i1 \(p), \(isBool ? "i1" : "float") \(a), \(isBool ? "i1" : "float") \(b)")
+
+        case .reshape:
+            return operand(0, at: .linear(linear(index, shape: shape)))
+        case .broadcast:
+            let operandShape = graph[node.operands[0]].type.shape
+            let indices = multi(index, shape: shape)
+            let offset = shape.count - operandShape.count
+            let mapped = operandShape.indices.map { operandShape[$0] == 1 ? "0" : indices[$0 + offset] }
+            return operand(0, at: .multi(mapped))
+        case .transpose(let permutation):
+            let indices = multi(index, shape: shape)
+            var mapped = [String](repeating: "0", count: shape.count)
+            for (position, axis) in permutation.enumerated() { mapped[axis] = indices[position] }
+            return operand(0, at: .multi(mapped))
+        case .slice(let start, _):
+            let indices = multi(index, shape: shape)
+            let mapped = indices.indices.map { start[$0] == 0 ? indices[$0] : assign("add nuw nsw i64 \(indices[$0]), \(start[$0])") }
+            return operand(0, at: .multi(mapped))
+        case .pad(let low, _):
+            let operandShape = graph[node.operands[0]].type.shape
+            let indices = multi(index, shape: shape)
+            var inside = "true"
+            var mapped: [String] = []
+            for axis in indices.indices {
+                let shifted = low[axis] == 0 ? indices[axis] : assign("sub i64 \(indices[axis]), \(low[axis])")
+                let inRange = assign("icmp ult i64 \(shifted), \(operandShape[axis])")   // unsigned: negatives are huge
+                inside = inside == "true" ? inRange : assign("and i1 \(inside), \(inRange)")
+                mapped.append(assign("select i1 \(inRange), i64 \(shifted), i64 0"))
+            }
+            let loaded = operand(0, at: .multi(mapped))
+            return assign("select i1 \(inside), \(isBool ? "i1" : "float") \(loaded), \(isBool ? "i1 false" : "float 0.0")")
+        case .concat(let axis):
+            let indices = multi(index, shape: shape)
+            var result: String?
+            var offset = 0
+            for (position, operandID) in node.operands.enumerated() {
+                let width = graph[operandID].type.shape[axis]
+                let local = offset == 0 ? indices[axis] : assign("sub i64 \(indices[axis]), \(offset)")
+                let inRange = assign("icmp ult i64 \(local), \(width)")
+                var mapped = indices
+                mapped[axis] = assign("select i1 \(inRange), i64 \(local), i64 0")
+                let piece = operand(position, at: .multi(mapped))
+                let type = isBool ? "i1" : "float"
+                result = result.map { assign("select i1 \(inRange), \(type) \(piece), \(type) \($0)") } ?? piece
+                offset += width
+            }
+            return result!
+        default:
+            fatalError("LoopEmitter: \(node.op.name) cannot be computed inside a loop kernel")
+        }
+    }
+
+    private mutating func intrinsic(_ name: String, _ x: String) -> String {
+        declarations.insert("declare float @llvm.\(name).f32(float)")
+        return assign("call float @llvm.\(name).f32(float \(x))")
+    }
+
+    // MARK: Index arithmetic
+
+    private mutating func linear(_ index: Index, shape: [Int]) -> String {
+        switch index {
+        case .linear(let name): return name
+        case .multi(let names):
+            var result: String?
+            var step = 1
+            for axis in (0..<shape.count).reversed() {
+                defer { step *= shape[axis] }
+                guard shape[axis] != 1, names[axis] != "0" else { continue }
+                let term = step == 1 ? names[axis] : assign("mul nuw nsw i64 \(names[axis]), \(step)")
+                result = result.map { assign("add nuw nsw i64 \($0), \(term)") } ?? term
+            }
+            return result ?? "0"
+        }
+    }
+
+    private mutating func multi(_ index: Index, shape: [Int]) -> [String] {
+        switch index {
+        case .multi(let names): return names
+        case .linear(let name): return delinearize(name, shape: shape)
+        }
+    }
+
+    private mutating func delinearize(_ name: String, shape: [Int]) -> [String] {
+        var result = [String](repeating: "0", count: shape.count)
+        var step = 1
+        for axis in (0..<shape.count).reversed() {
+            defer { step *= shape[axis] }
+            guard shape[axis] != 1 else { continue }
+            let quotient = step == 1 ? name : assign("udiv i64 \(name), \(step)")
+            let isOutermostNeeded = shape[..<axis].allSatisfy { $0 == 1 }
+            result[axis] = isOutermostNeeded ? quotient : assign("urem i64 \(quotient), \(shape[axis])")
+        }
+        return result
+    }
+
+    /// A float literal LLVM reads back exactly: the double with the same value, in hex.
+    static func literal(_ value: Float) -> String {
+        "0x" + String(Double(value).bitPattern, radix: 16, uppercase: true).leftPadded(to: 16)
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

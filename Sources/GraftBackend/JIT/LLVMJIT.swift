@@ -1,0 +1,243 @@
+// LLVMJIT: compiles textual LLVM IR for the host CPU with LLVM's ORC LLJIT and hands back
+// function addresses. Kernels arrive as IR text; each `add` optimises one module at -O3
+// with 512-bit vectors preferred and links it into one JIT dylib, which also resolves
+// symbols of the running process (libc, libm, OpenBLAS once loaded).
+import CLLVM
+import GraftIR
+
+/// A JIT compiler for textual LLVM IR, targeting the host CPU.
+///
+/// ```swift
+/// let jit = try LLVMJIT()
+/// try jit.add(module: irText, name: "kernels")
+/// let f = unsafeBitCast(try jit.address(of: "k0"),
+///                       to: (@convention(c) (UnsafeMutableRawPointer, Int64, Int64) -> Void).self)
+/// ```
+///
+/// IR is read by LLVM 14's parser: pointers are typed (`float*`, `i8*`); the opaque `ptr`
+/// syntax is rejected. Every defined function gets the host's `"target-cpu"` and
+/// `"target-features"` and `"prefer-vector-width"="512"` (LLVM 14 otherwise prefers 256-bit
+/// vectors on AVX-512 CPUs). Float reductions vectorize only when the IR allows
+/// reassociation (`fadd reassoc nsz` or `fadd fast`).
+///
+/// Each added module lives in its own LLVM context, and LLJIT is thread-safe, so `add`,
+/// `address(of:)` and `assembly(for:)` may be called from several threads. Compiled code
+/// stays valid until the `LLVMJIT` is deinitialised.
+public final class LLVMJIT: @unchecked Sendable {
+    /// LLVM's name for the host CPU (e.g. `icelake-client`), written into every function.
+    public let cpuName: String
+    /// The host's LLVM feature string (e.g. `+avx512f,…`), written into every function.
+    public let cpuFeatures: String
+
+    private let host: HostTarget
+    private let jit: LLVMOrcLLJITRef
+    /// The data layout every module gets; it is the JIT's own, so `add` never mismatches.
+    private let dataLayout: String
+
+    /// Creates an LLJIT for the host: initialises the native target (once per process),
+    /// reads the host triple, CPU name and features, and lets JIT code call functions of
+    /// the running process.
+    ///
+    /// - Throws: `Diagnostic` with LLVM's message if the JIT cannot be created.
+    public init() throws {
+        host = try HostTarget()
+        cpuName = host.cpuName
+        cpuFeatures = host.cpuFeatures
+
+        // Ownership: the JIT target-machine builder consumes the target machine, the LLJIT
+        // builder consumes the JIT target-machine builder, and LLVMOrcCreateLLJIT consumes
+        // the LLJIT builder (even when it fails).
+        let machine = try host.makeTargetMachine(forJIT: true)
+        let machineBuilder = LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(machine)
+        let builder = LLVMOrcCreateLLJITBuilder()
+        LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder, machineBuilder)
+        var created: LLVMOrcLLJITRef?
+        try checkLLVM(LLVMOrcCreateLLJIT(&created, builder), "LLVM could not create the JIT")
+        guard let created else { throw Diagnostic("LLVM could not create the JIT") }
+        jit = created
+        dataLayout = String(cString: LLVMOrcLLJITGetDataLayoutStr(created))
+
+        var generator: LLVMOrcDefinitionGeneratorRef?
+        do {
+            try checkLLVM(
+                LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
+                    &generator, LLVMOrcLLJITGetGlobalPrefix(created), nil, nil),
+                "LLVM could not expose the process's symbols to the JIT")
+        } catch {
+            LLVMConsumeError(LLVMOrcDisposeLLJIT(created))
+            throw error
+        }
+        LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(created), generator)  // takes it
+    }
+
+    deinit {
+        LLVMConsumeError(LLVMOrcDisposeLLJIT(jit))
+    }
+
+    /// Compiles a module of textual LLVM IR and adds it to the JIT.
+    ///
+    /// Parses `irText` (`LLVMParseIRInContext`), sets the module's triple and data layout to
+    /// the host's, gives every defined function the attributes `"target-cpu"`,
+    /// `"target-features"` and `"prefer-vector-width"="512"`, verifies it, optimises it
+    /// with `default<O3>` for the host target machine and adds it to the JIT. Machine code
+    /// is generated lazily, at the first `address(of:)` lookup of one of its symbols.
+    ///
+    /// - Parameters:
+    ///   - irText: a complete module in LLVM 14's textual syntax (typed pointers).
+    ///   - name: the module's identifier, shown in LLVM's messages.
+    /// - Returns: the optimised module as IR text.
+    /// - Throws: `Diagnostic` with LLVM's message for a parse error, a verifier failure, an
+    ///   optimisation failure, or a symbol the JIT already defines.
+    @discardableResult
+    public func add(module irText: String, name: String) throws -> String {
+        let context = LLVMOrcCreateNewThreadSafeContext()
+        // The thread-safe module below keeps its own reference to the context.
+        defer { LLVMOrcDisposeThreadSafeContext(context) }
+        guard let llvmContext = LLVMOrcThreadSafeContextGetContext(context) else {
+            throw Diagnostic("LLVM could not create a context for module '\(name)'")
+        }
+        let module = try makeOptimisedModule(irText, name: name, in: llvmContext)
+        let optimised = takeLLVMString(LLVMPrintModuleToString(module))
+        let safeModule = LLVMOrcCreateNewThreadSafeModule(module, context)  // takes `module`
+        // LLVMOrcLLJITAddLLVMIRModule takes `safeModule`, whether it succeeds or not.
+        try checkLLVM(
+            LLVMOrcLLJITAddLLVMIRModule(jit, LLVMOrcLLJITGetMainJITDylib(jit), safeModule),
+            "LLVM could not add module '\(name)' to the JIT")
+        return optimised
+    }
+
+    /// The address of a function compiled by the JIT (`LLVMOrcLLJITLookup`); compiles its
+    /// module on first use.
+    ///
+    /// Cast it with `unsafeBitCast(_:to:)` to the matching `@convention(c)` function type.
+    ///
+    /// - Parameter symbol: the function's IR name, without the `@`.
+    /// - Throws: `Diagnostic` with LLVM's message if no added module defines `symbol`, or if
+    ///   code generation fails.
+    public func address(of symbol: String) throws -> UnsafeRawPointer {
+        var address: LLVMOrcExecutorAddress = 0
+        try checkLLVM(LLVMOrcLLJITLookup(jit, &address, symbol), "LLVM could not find '\(symbol)'")
+        guard let pointer = UnsafeRawPointer(bitPattern: UInt(address)) else {
+            throw Diagnostic("LLVM resolved '\(symbol)' to a null address")
+        }
+        return pointer
+    }
+
+    /// The host assembly for a module of textual LLVM IR, prepared and optimised exactly
+    /// as `add(module:name:)` would; nothing is added to the JIT.
+    ///
+    /// - Parameter irText: a complete module in LLVM 14's textual syntax.
+    /// - Returns: AT&T-syntax assembly, as `llc` would print it.
+    /// - Throws: `Diagnostic` with LLVM's message for bad IR or a code generation failure.
+    public func assembly(for irText: String) throws -> String {
+        guard let context = LLVMContextCreate() else { throw Diagnostic("LLVM could not create a context") }
+        defer { LLVMContextDispose(context) }
+        let module = try makeOptimisedModule(irText, name: "assembly", in: context)
+        defer { LLVMDisposeModule(module) }
+        // Code generation rewrites the module it runs on; emit from a copy.
+        let copy = LLVMCloneModule(module)
+        defer { LLVMDisposeModule(copy) }
+
+        let machine = try host.makeTargetMachine()
+        defer { LLVMDisposeTargetMachine(machine) }
+        var buffer: LLVMMemoryBufferRef?
+        var message: UnsafeMutablePointer<CChar>?
+        guard LLVMTargetMachineEmitToMemoryBuffer(machine, copy, LLVMAssemblyFile, &message, &buffer) == 0,
+              let buffer
+        else { throw Diagnostic("LLVM could not emit assembly: \(takeLLVMString(message))") }
+        defer { LLVMDisposeMemoryBuffer(buffer) }
+        let start = UnsafeRawPointer(LLVMGetBufferStart(buffer)!)
+        let bytes = UnsafeRawBufferPointer(start: start, count: LLVMGetBufferSize(buffer))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    // MARK: - Preparing a module
+
+    /// Parses, prepares, verifies and optimises `irText` into a module owned by the caller.
+    private func makeOptimisedModule(
+        _ irText: String, name: String, in context: LLVMContextRef
+    ) throws -> LLVMModuleRef {
+        let module = try parse(irText, name: name, in: context)
+        do {
+            LLVMSetTarget(module, host.triple)
+            LLVMSetDataLayout(module, dataLayout)
+            addHostAttributes(to: module, in: context)
+            try verify(module, name: name)
+            try optimise(module, name: name)
+            return module
+        } catch {
+            LLVMDisposeModule(module)
+            throw error
+        }
+    }
+
+    /// Parses textual IR; LLVM's parser message (`name:line:column: error: …`) becomes the
+    /// diagnostic.
+    private func parse(_ irText: String, name: String, in context: LLVMContextRef) throws -> LLVMModuleRef {
+        // The copy is NUL-terminated, as the IR lexer requires.
+        let buffer = irText.withCString { text in
+            LLVMCreateMemoryBufferWithMemoryRangeCopy(text, irText.utf8.count, name)
+        }
+        var module: LLVMModuleRef?
+        var message: UnsafeMutablePointer<CChar>?
+        // LLVMParseIRInContext takes ownership of `buffer`, whether it succeeds or not.
+        guard LLVMParseIRInContext(context, buffer, &module, &message) == 0, let module else {
+            let report = takeLLVMString(message)
+            throw Diagnostic("LLVM could not parse module '\(name)': \(report.trimmingTrailingNewlines)")
+        }
+        LLVMDisposeMessage(message)
+        LLVMSetModuleIdentifier(module, name, name.utf8.count)
+        return module
+    }
+
+    /// Gives every function defined in `module` the host CPU, its features and 512-bit
+    /// vectors, replacing any values the IR text set.
+    private func addHostAttributes(to module: LLVMModuleRef, in context: LLVMContextRef) {
+        let pairs: [(key: String, value: String)] = [
+            ("target-cpu", cpuName), ("target-features", cpuFeatures), ("prefer-vector-width", "512"),
+        ]
+        let attributes = pairs.map { pair -> LLVMAttributeRef? in
+            LLVMCreateStringAttribute(
+                context, pair.key, UInt32(pair.key.utf8.count), pair.value, UInt32(pair.value.utf8.count))
+        }
+        // LLVMAttributeFunctionIndex is ~0U in C but arrives in Swift as the Int -1.
+        let functionIndex = LLVMAttributeIndex(bitPattern: Int32(truncatingIfNeeded: LLVMAttributeFunctionIndex))
+        var function = LLVMGetFirstFunction(module)
+        while let current = function {
+            if LLVMIsDeclaration(current) == 0 {
+                for attribute in attributes { LLVMAddAttributeAtIndex(current, functionIndex, attribute) }
+            }
+            function = LLVMGetNextFunction(current)
+        }
+    }
+
+    /// Runs LLVM's verifier; its report becomes the diagnostic.
+    private func verify(_ module: LLVMModuleRef, name: String) throws {
+        var message: UnsafeMutablePointer<CChar>?
+        let failed = LLVMVerifyModule(module, LLVMReturnStatusAction, &message) != 0
+        let report = takeLLVMString(message)
+        if failed { throw Diagnostic("LLVM rejected module '\(name)': \(report.trimmingTrailingNewlines)") }
+    }
+
+    /// Optimises with the new pass manager's `default<O3>` pipeline, tuned for the host.
+    private func optimise(_ module: LLVMModuleRef, name: String) throws {
+        let machine = try host.makeTargetMachine()
+        defer { LLVMDisposeTargetMachine(machine) }
+        let options = LLVMCreatePassBuilderOptions()
+        defer { LLVMDisposePassBuilderOptions(options) }
+        LLVMPassBuilderOptionsSetLoopVectorization(options, 1)
+        LLVMPassBuilderOptionsSetSLPVectorization(options, 1)
+        LLVMPassBuilderOptionsSetLoopInterleaving(options, 1)
+        LLVMPassBuilderOptionsSetLoopUnrolling(options, 1)
+        try checkLLVM(
+            LLVMRunPasses(module, "default<O3>", machine, options),
+            "LLVM could not optimise module '\(name)'")
+    }
+}
+
+extension String {
+    /// The string without the line breaks LLVM ends its reports with.
+    fileprivate var trimmingTrailingNewlines: String {
+        String(self[..<(lastIndex { $0 != "\n" }.map(index(after:)) ?? startIndex)])
+    }
+}

@@ -1,0 +1,140 @@
+// Fusion: groups a step's values into kernels: loops of fused elementwise, layout and
+// reduction ops, and the matrix products the BLAS computes.
+//
+// A value is *materialized* (written to a buffer) when something needs it as a whole: it is
+// declared (input, param, state), returned or assigned, a reduction or contraction result, an
+// operand of a contraction (the BLAS reads contiguous buffers), or an elementwise value read
+// by several consumers (recomputing it would repeat work). Every other value is *inlined*:
+// computed inside the loop of the one kernel that reads it, at the index that kernel needs,
+// so elementwise chains, broadcasts, reshapes, transposes, slices and pads cost no memory
+// traffic (a broadcast or a transpose becomes index arithmetic). A reduction fuses its
+// prologue the same way. Layout ops with several consumers stay inlined when their operand is
+// materialized: the index arithmetic is cheaper than a copy.
+
+import GraftIR
+
+/// One kernel of a fused step.
+public struct FusedKernel: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        /// A loop over the root's elements computing its inlined expression.
+        case elementwise
+        /// A loop over the root's elements, each reducing over `axes` of the root's operand.
+        case reduction
+        /// A call into the BLAS (matmul) or a convolution built on it.
+        case contraction
+    }
+
+    public var kind: Kind
+    /// The value the kernel writes.
+    public var root: ValueID
+    /// Values computed inside the kernel, in SSA order, the root last.
+    public var body: [ValueID]
+    /// Materialized values the kernel reads, in first-use order.
+    public var inputs: [ValueID]
+}
+
+/// A step split into kernels, in an order where every kernel follows the kernels it reads.
+public struct FusionPlan: Sendable {
+    public var graph: Graph
+    public var kernels: [FusedKernel]
+    /// Values with their own buffer (declarations included).
+    public var materialized: [Bool]
+
+    /// Groups `graph`'s values into kernels.
+    public init(_ graph: Graph) {
+        self.graph = graph
+        let users = FusionPlan.users(graph)
+        var materialized = [Bool](repeating: false, count: graph.nodes.count)
+        for output in graph.outputs { materialized[output] = true }
+        for assign in graph.assigns { materialized[assign.value] = true }
+        for (id, node) in graph.nodes.enumerated() {
+            switch FusionPlan.category(node.op) {
+            case .declaration, .reduction, .contraction:
+                materialized[id] = true
+                if FusionPlan.category(node.op) == .contraction {
+                    for operand in node.operands { materialized[operand] = true }
+                }
+            case .elementwise:
+                if users[id].count > 1 { materialized[id] = true }
+            case .layout, .leaf:
+                break
+            }
+        }
+        // A layout op read by several consumers stays inlined only over a materialized or leaf
+        // operand; otherwise its operand's whole expression would be recomputed per consumer.
+        for (id, node) in graph.nodes.enumerated() where FusionPlan.category(node.op) == .layout && users[id].count > 1 {
+            if !node.operands.allSatisfy({ materialized[$0] || FusionPlan.category(graph[$0].op) == .leaf }) {
+                materialized[id] = true
+            }
+        }
+        self.materialized = materialized
+
+        var kernels: [FusedKernel] = []
+        for (id, node) in graph.nodes.enumerated() where materialized[id] && node.op.declaredName == nil {
+            var body: [ValueID] = []
+            var inputs: [ValueID] = []
+            var visited = Set<ValueID>()
+            func visit(_ value: ValueID, isRoot: Bool) {
+                guard visited.insert(value).inserted else { return }
+                if !isRoot && materialized[value] {
+                    inputs.append(value)
+                    return
+                }
+                for operand in graph[value].operands { visit(operand, isRoot: false) }
+                body.append(value)
+            }
+            visit(id, isRoot: true)
+            let kind: FusedKernel.Kind
+            switch FusionPlan.category(node.op) {
+            case .reduction: kind = .reduction
+            case .contraction: kind = .contraction
+            default: kind = .elementwise
+            }
+            kernels.append(FusedKernel(kind: kind, root: id, body: body, inputs: inputs))
+        }
+        self.kernels = kernels
+    }
+
+    enum Category { case declaration, leaf, elementwise, layout, reduction, contraction }
+
+    static func category(_ op: Op) -> Category {
+        switch op {
+        case .input, .param, .state: .declaration
+        case .constant, .iota: .leaf
+        case .reduceSum, .reduceMean, .reduceMax: .reduction
+        case .matmul, .conv2d, .conv2dInputGrad, .conv2dFilterGrad: .contraction
+        case .reshape, .broadcast, .transpose, .slice, .pad, .concat: .layout
+        default: .elementwise
+        }
+    }
+
+    static func users(_ graph: Graph) -> [[ValueID]] {
+        var users = [[ValueID]](repeating: [], count: graph.nodes.count)
+        for (id, node) in graph.nodes.enumerated() {
+            for operand in Set(node.operands) { users[operand].append(id) }
+        }
+        return users
+    }
+
+    /// The plan as text: each kernel, what it reads and writes, and the ops inside it
+    /// (`graft dump --stage fused`).
+    public func describe(printLocations: Bool = false) -> String {
+        let names = Printer.valueNames(graph)
+        let printer = Printer(printLocations: printLocations)
+        var lines = ["fusion @\(graph.name): \(kernels.count) kernels (\(kernels.filter { $0.kind == .contraction }.count) BLAS contractions, \(kernels.filter { $0.kind == .reduction }.count) reductions, \(kernels.filter { $0.kind == .elementwise }.count) elementwise loops)"]
+        for (index, kernel) in kernels.enumerated() {
+            let kind: String
+            switch kernel.kind {
+            case .elementwise: kind = "loop"
+            case .reduction: kind = "reduce"
+            case .contraction: kind = "blas"
+            }
+            let reads = kernel.inputs.map { names[$0] }.joined(separator: ", ")
+            lines.append("kernel #\(index) \(kind) -> \(names[kernel.root]) : \(graph[kernel.root].type)  reads (\(reads))")
+            for value in kernel.body {
+                lines.append("  " + printer.statement(graph, value, names: names))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

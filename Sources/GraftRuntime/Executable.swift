@@ -1,0 +1,218 @@
+// Executable: a compiled step: fused kernels, a memory plan and the params/state it owns.
+
+import Foundation
+import GraftIR
+import GraftPasses
+import GraftBackend
+
+/// A graph compiled to native code: `run(_:)` evaluates it on inputs, keeps its params and
+/// state between runs, and applies the step's assigns to them in place.
+///
+/// ```swift
+/// let step = try Executable(graph)                 // fuse, plan memory, JIT-compile
+/// try step.setVariables(initialValues)
+/// let loss = try step.run(["view1": v1, "view2": v2, "learning_rate": lr, "tau": tau])[0]
+/// ```
+public final class Executable: @unchecked Sendable {
+    public let graph: Graph
+    public let plan: FusionPlan
+    public let memory: MemoryPlan
+    public let kernels: CompiledKernels
+    /// Seconds spent fusing, planning and compiling.
+    public let compileSeconds: Double
+    /// Fill the arena with NaN before each run, so that a value a kernel fails to write shows
+    /// up in the results (for tests).
+    public var poisonsArena = false
+
+    let workers: WorkerPool
+    private let arena: UnsafeMutableRawPointer
+    private var storage: [String: UnsafeMutablePointer<Float>] = [:]
+    private(set) var pointers: [UnsafeMutablePointer<Float>?]
+    private var arguments: [UnsafeMutablePointer<UnsafeMutablePointer<Float>>?]
+    let scratch: [UnsafeMutablePointer<Float>]     // per worker: a patch matrix
+    let partials: [UnsafeMutablePointer<Float>]    // per worker: a filter gradient
+    private var blasThreads = -1
+
+    /// Compiles `graph` into `cache` (the process's shared one by default), using `threads` workers.
+    public init(_ graph: Graph, cache: KernelCache? = nil, threads: Int = 2) throws {
+        let start = Date()
+        try Verifier.verify(graph)
+        self.graph = graph
+        plan = FusionPlan(graph)
+        memory = MemoryPlan(plan)
+        kernels = try (cache ?? Executable.sharedCache()).compile(plan)
+        workers = WorkerPool(count: Swift.max(1, threads))
+
+        arena = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(memory.peakBytes, MemoryPlan.alignment), alignment: MemoryPlan.alignment)
+        pointers = [UnsafeMutablePointer<Float>?](repeating: nil, count: graph.nodes.count)
+        for (id, node) in graph.nodes.enumerated() {
+            switch node.op {
+            case .param(let name), .state(let name):
+                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(node.type.elementCount, 1))
+                buffer.initialize(repeating: 0, count: Swift.max(node.type.elementCount, 1))
+                storage[name] = buffer
+                pointers[id] = buffer
+            default:
+                if let offset = memory.offsets[id] {
+                    pointers[id] = (arena + offset).assumingMemoryBound(to: Float.self)
+                }
+            }
+        }
+        arguments = []
+        for kernel in plan.kernels {
+            let table = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: 1 + kernel.inputs.count)
+            for (position, value) in ([kernel.root] + kernel.inputs).enumerated() {
+                guard let pointer = pointers[value] else { fatalError("Executable: \(value) has no buffer") }
+                table[position] = pointer
+            }
+            arguments.append(table)
+        }
+        var patchFloats = 1, filterFloats = 1
+        for kernel in plan.kernels where kernel.kind == .contraction {
+            let node = graph[kernel.root]
+            guard let geometry = KernelCompiler.geometry(of: node, in: graph) else { continue }
+            patchFloats = Swift.max(patchFloats, geometry.patchSize * geometry.outputPixels)
+            filterFloats = Swift.max(filterFloats, geometry.outputChannels * geometry.patchSize)
+        }
+        scratch = (0..<workers.count).map { _ in .allocate(capacity: patchFloats) }
+        partials = (0..<workers.count).map { _ in .allocate(capacity: filterFloats) }
+        compileSeconds = Date().timeIntervalSince(start)
+    }
+
+    deinit {
+        arena.deallocate()
+        for buffer in storage.values { buffer.deallocate() }
+        for table in arguments { table?.deallocate() }
+        for buffer in scratch + partials { buffer.deallocate() }
+    }
+
+    nonisolated(unsafe) private static var cache: KernelCache?
+    private static let cacheLock = NSLock()
+
+    /// One JIT and kernel cache for the process: kernels of every executable live in it.
+    public static func sharedCache() throws -> KernelCache {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        if let cache { return cache }
+        let created = KernelCache(jit: try LLVMJIT())
+        cache = created
+        return created
+    }
+
+    // MARK: Params and state
+
+    /// Names of the params and state the executable owns.
+    public var variableNames: [String] { storage.keys.sorted() }
+
+    /// The current value of a param or state.
+    public func variable(_ name: String) -> HostTensor? {
+        guard let id = graph.declaration(named: name), let buffer = storage[name] else { return nil }
+        let type = graph[id].type
+        return HostTensor(type, Array(UnsafeBufferPointer(start: buffer, count: type.elementCount)))
+    }
+
+    /// Sets a param or state.
+    /// - Throws: a `Diagnostic` if the graph has no such variable or the value's type differs.
+    public func setVariable(_ name: String, _ value: HostTensor) throws {
+        guard let id = graph.declaration(named: name), let buffer = storage[name] else {
+            throw Diagnostic("no param or state named '\(name)' in @\(graph.name)")
+        }
+        guard graph[id].type == value.type, value.scalars.count == value.type.elementCount else {
+            throw Diagnostic("'\(name)' is \(graph[id].type) but the value given is \(value.type)")
+        }
+        value.scalars.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: $0.count) }
+    }
+
+    /// Sets every param and state in `values` that the graph declares; the rest are ignored.
+    public func setVariables(_ values: [String: HostTensor]) throws {
+        for (name, value) in values where storage[name] != nil { try setVariable(name, value) }
+    }
+
+    /// Every param and state, by name.
+    public var variables: [String: HostTensor] {
+        Dictionary(uniqueKeysWithValues: variableNames.map { ($0, variable($0)!) })
+    }
+
+    // MARK: Running
+
+    /// Runs the graph once on `inputs` (by input name) and returns its outputs; the step's
+    /// assigns update the params and state.
+    public func run(_ inputs: [String: HostTensor]) throws -> [HostTensor] {
+        if poisonsArena {
+            let floats = memory.peakBytes / 4
+            arena.assumingMemoryBound(to: Float.self).initialize(repeating: .nan, count: floats)
+        }
+        for id in graph.inputs {
+            guard case .input(let name) = graph[id].op else { continue }
+            let type = graph[id].type
+            guard let value = inputs[name] else {
+                throw Diagnostic("no value was given for input %\(name) of type \(type)")
+            }
+            guard value.type == type, value.scalars.count == type.elementCount else {
+                throw Diagnostic("input %\(name) is \(type) but the value given is \(value.type)")
+            }
+            value.scalars.withUnsafeBufferPointer { pointers[id]!.update(from: $0.baseAddress!, count: $0.count) }
+        }
+        for index in plan.kernels.indices { execute(index) }
+        let outputs = graph.outputs.map { id in
+            HostTensor(graph[id].type, Array(UnsafeBufferPointer(start: pointers[id]!, count: graph[id].type.elementCount)))
+        }
+        applyAssigns()
+        return outputs
+    }
+
+    private func applyAssigns() {
+        // A value read straight from a variable that is itself assigned must be read first.
+        var staged: [(target: UnsafeMutablePointer<Float>, values: [Float])] = []
+        for assign in graph.assigns {
+            guard let target = storage[assign.name] else { continue }
+            let count = graph[assign.value].type.elementCount
+            staged.append((target, Array(UnsafeBufferPointer(start: pointers[assign.value]!, count: count))))
+        }
+        for (target, values) in staged {
+            values.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: $0.count) }
+        }
+    }
+
+    private func useBLASThreads(_ count: Int) {
+        if blasThreads != count {
+            BLAS.setThreadCount(count)
+            blasThreads = count
+        }
+    }
+
+    private func execute(_ index: Int) {
+        let kernel = plan.kernels[index]
+        if let function = kernels.loops[index], let table = arguments[index] {
+            let total = graph[kernel.root].type.elementCount
+            let work = kernel.kind == .reduction ? graph[graph[kernel.root].operands[0]].type.elementCount : total
+            if work < 32_768 || total < workers.count {
+                function(table, 0, Int64(total))
+            } else {
+                let shared = SharedPointer(table)
+                let pool = workers
+                pool.run { worker in
+                    let range = pool.share(of: total, worker: worker)
+                    function(shared.pointer, Int64(range.lowerBound), Int64(range.upperBound))
+                }
+            }
+            return
+        }
+        let node = graph[kernel.root]
+        switch node.op {
+        case .matmul(let transposeA, let transposeB):
+            useBLASThreads(workers.count)
+            let (a, b) = (graph[node.operands[0]].type.shape, graph[node.operands[1]].type.shape)
+            let (m, k) = transposeA ? (a[1], a[0]) : (a[0], a[1])
+            let n = transposeB ? b[0] : b[1]
+            BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
+                       a: pointers[node.operands[0]]!, lda: a[1], b: pointers[node.operands[1]]!, ldb: b[1],
+                       beta: 0, c: pointers[kernel.root]!, ldc: n)
+        case .conv2d, .conv2dInputGrad, .conv2dFilterGrad:
+            useBLASThreads(1)
+            convolve(node, root: kernel.root)
+        default:
+            fatalError("Executable: no way to run \(node.op.name)")
+        }
+    }
+}
