@@ -23,6 +23,10 @@ public final class Executable: @unchecked Sendable {
     /// Fill the arena with NaN before each run, so that a value a kernel fails to write shows
     /// up in the results (for tests).
     public var poisonsArena = false
+    /// Time each kernel (`kernelSeconds`), for `graft bench --profile`.
+    public var profiles = false
+    /// Seconds spent in each kernel over the runs made while `profiles` was set.
+    public private(set) var kernelSeconds: [Double] = []
 
     let workers: WorkerPool
     private let arena: UnsafeMutableRawPointer
@@ -153,7 +157,16 @@ public final class Executable: @unchecked Sendable {
             }
             value.scalars.withUnsafeBufferPointer { pointers[id]!.update(from: $0.baseAddress!, count: $0.count) }
         }
-        for index in plan.kernels.indices { execute(index) }
+        if profiles {
+            if kernelSeconds.count != plan.kernels.count { kernelSeconds = [Double](repeating: 0, count: plan.kernels.count) }
+            for index in plan.kernels.indices {
+                let start = DispatchTime.now().uptimeNanoseconds
+                execute(index)
+                kernelSeconds[index] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            }
+        } else {
+            for index in plan.kernels.indices { execute(index) }
+        }
         let outputs = graph.outputs.map { id in
             HostTensor(graph[id].type, Array(UnsafeBufferPointer(start: pointers[id]!, count: graph[id].type.elementCount)))
         }

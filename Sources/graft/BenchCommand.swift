@@ -1,0 +1,134 @@
+// BenchCommand: `graft bench <model>` times the compiled training step against the sgemm ceiling.
+
+import ArgumentParser
+import Foundation
+import GraftIR
+import GraftPasses
+import GraftBackend
+import GraftRuntime
+import GraftModels
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time a model's compiled training step and compare it with the sgemm ceiling of this machine.")
+
+    @Argument(help: "The model to benchmark (see `graft models`).")
+    var model: String
+
+    @Option(name: .long, help: "Timed steps after two warm-up steps.")
+    var steps: Int = 10
+
+    @Option(name: .long, help: "Batch size (default: the model's reference batch size).")
+    var batchSize: Int?
+
+    @Option(name: .long, help: "Worker threads (and BLAS threads for the ceiling).")
+    var threads: Int = 2
+
+    @Flag(name: .long, help: "Print one JSON object instead of a table.")
+    var json = false
+
+    @Flag(name: .long, help: "Also time every kernel and print where the step's time goes.")
+    var profile = false
+
+    func validate() throws {
+        guard ModelCatalog.model(named: model) != nil else {
+            throw ValidationError("unknown model '\(model)'; the declared models are: \(ModelCatalog.all.map(\.name).joined(separator: ", "))")
+        }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+    }
+
+    func run() throws {
+        let entry = ModelCatalog.model(named: model)!
+        do {
+            let compileStart = Date()
+            let (graph, context) = try entry.compile(batchSize: batchSize, seed: 0, stage: .optimized)
+            let executable = try Executable(graph, threads: threads)
+            let compileSeconds = Date().timeIntervalSince(compileStart)
+            try executable.setVariables(context.initialValues)
+            let inputs = benchmarkInputs(graph)
+
+            for _ in 0..<2 { _ = try executable.run(inputs) }
+            var times: [Double] = []
+            for _ in 0..<steps {
+                let start = Date()
+                _ = try executable.run(inputs)
+                times.append(Date().timeIntervalSince(start))
+            }
+            times.sort()
+            if profile {
+                executable.profiles = true
+                for _ in 0..<steps { _ = try executable.run(inputs) }
+                printProfile(executable, steps: steps)
+            }
+            let median = times[times.count / 2]
+            let batch = graph[graph.inputs[0]].type.shape[0]
+            let flops = StepCost.contractionFLOPs(graph)
+            let stepGFLOPS = flops / median / 1e9
+            BLAS.setThreadCount(threads)
+            let sgemm = BLAS.measureSGEMM(size: 1024, repetitions: 10)
+            let figures: [(String, Any)] = [
+                ("model", model), ("batch_size", batch), ("threads", threads),
+                ("step_seconds", median), ("images_per_second", Double(batch) / median),
+                ("step_gflop", flops / 1e9), ("step_gflops", stepGFLOPS), ("sgemm_gflops", sgemm),
+                ("ceiling_share", stepGFLOPS / sgemm), ("compile_seconds", compileSeconds),
+                ("peak_bytes", executable.memory.peakBytes), ("blas_core", BLAS.coreName),
+                ("kernels", executable.plan.kernels.count), ("distinct_functions", executable.kernels.distinctFunctions),
+            ]
+            if json {
+                let object = Dictionary(uniqueKeysWithValues: figures.map { ($0.0, $0.1) })
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                for (key, value) in figures {
+                    let text = (value as? Double).map { String(format: $0 < 0.01 ? "%.3g" : "%.3f", $0) } ?? "\(value)"
+                    print("\(key.padding(toLength: 20, withPad: " ", startingAt: 0)) \(text)")
+                }
+            }
+        } catch {
+            exitWithDiagnostic(error)
+        }
+    }
+
+    /// Time per kernel kind and the slowest kernels, per step.
+    func printProfile(_ executable: Executable, steps: Int) {
+        let graph = executable.graph
+        var byKind: [String: Double] = [:]
+        for (index, kernel) in executable.plan.kernels.enumerated() {
+            byKind[graph[kernel.root].op.name + (kernel.kind == .contraction ? "" : " (\(kernel.kind))"), default: 0] += executable.kernelSeconds[index] / Double(steps)
+        }
+        print("time per step by root op:")
+        for (kind, seconds) in byKind.sorted(by: { $0.value > $1.value }).prefix(15) {
+            print("  \(String(format: "%8.2f ms", seconds * 1000))  \(kind)")
+        }
+        print("slowest kernels:")
+        let names = Printer.valueNames(graph)
+        for index in executable.kernelSeconds.indices.sorted(by: { executable.kernelSeconds[$0] > executable.kernelSeconds[$1] }).prefix(12) {
+            let kernel = executable.plan.kernels[index]
+            print("  \(String(format: "%8.2f ms", executable.kernelSeconds[index] / Double(steps) * 1000))  #\(index) \(graph[kernel.root].op.name) -> \(names[kernel.root]) : \(graph[kernel.root].type), \(kernel.body.count) ops")
+        }
+    }
+
+    /// Views of uniform pixels, BYOL-like learning rate and τ, labels in range.
+    func benchmarkInputs(_ graph: Graph) -> [String: HostTensor] {
+        var generator = SplitMix64(seed: 1)
+        var inputs: [String: HostTensor] = [:]
+        for id in graph.inputs {
+            guard case .input(let name) = graph[id].op else { continue }
+            let type = graph[id].type
+            switch name {
+            case "learning_rate": inputs[name] = HostTensor(scalar: 0.2)
+            case "tau": inputs[name] = HostTensor(scalar: 0.99)
+            case "step": inputs[name] = HostTensor(scalar: 1)
+            default:
+                let classes: Float = 10
+                inputs[name] = HostTensor(type, (0..<type.elementCount).map { _ in
+                    type.dtype == .i32 ? Float(Int(generator.nextUnit() * Double(classes))) : Float(generator.nextUnit())
+                })
+            }
+        }
+        return inputs
+    }
+}
