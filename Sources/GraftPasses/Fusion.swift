@@ -60,12 +60,14 @@ public struct FusionPlan: Sendable {
                 break
             }
         }
-        // A layout op read by several consumers stays inlined only over a materialized or leaf
-        // operand; otherwise its operand's whole expression would be recomputed per consumer.
-        for (id, node) in graph.nodes.enumerated() where FusionPlan.category(node.op) == .layout && users[id].count > 1 {
-            if !node.operands.allSatisfy({ materialized[$0] || FusionPlan.category(graph[$0].op) == .leaf }) {
-                materialized[id] = true
-            }
+        // A layout op read by several consumers stays inlined only when it is a view of
+        // materialized values or leaves; otherwise its operand's whole expression would be
+        // recomputed per consumer.
+        // A chain of layout ops over materialized values or leaves is pure index arithmetic.
+        var isCheapView = [Bool](repeating: false, count: graph.nodes.count)
+        for (id, node) in graph.nodes.enumerated() where FusionPlan.category(node.op) == .layout {
+            let cheap = node.operands.allSatisfy { materialized[$0] || FusionPlan.category(graph[$0].op) == .leaf || isCheapView[$0] }
+            if cheap { isCheapView[id] = true } else if users[id].count > 1 { materialized[id] = true }
         }
         self.materialized = materialized
 
@@ -135,6 +137,32 @@ public struct FusionPlan: Sendable {
                 lines.append("  " + printer.statement(graph, value, names: names))
             }
         }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The plan as Graphviz DOT: each kernel a cluster of its ops, edges between values.
+    public func dot() -> String {
+        let names = Printer.valueNames(graph)
+        func quote(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        var lines = ["digraph \(quote(graph.name + "_fused")) {", "  node [fontname=\"Helvetica\", fontsize=10, shape=box];", "  compound=true;"]
+        for id in graph.nodes.indices where graph[id].op.declaredName != nil {
+            lines.append("  n\(id) [label=\(quote(names[id] + "\\n" + graph[id].type.description)), shape=ellipse];")
+        }
+        for (index, kernel) in kernels.enumerated() {
+            let kind = kernel.kind == .contraction ? "blas" : kernel.kind == .reduction ? "reduce" : "loop"
+            lines.append("  subgraph cluster_k\(index) {")
+            lines.append("    label=\(quote("kernel #\(index) (\(kind))")); style=rounded; color=\"#4060a0\";")
+            for value in kernel.body {
+                lines.append("    n\(value) [label=\(quote(names[value] + " = " + graph[value].op.name + "\\n" + graph[value].type.description))];")
+            }
+            lines.append("  }")
+        }
+        for kernel in kernels {
+            for value in kernel.body {
+                for operand in graph[value].operands { lines.append("  n\(operand) -> n\(value);") }
+            }
+        }
+        lines.append("}")
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -4,8 +4,21 @@ import ArgumentParser
 import GraftModels
 import GraftIR
 import GraftPasses
+import GraftBackend
 
-extension PipelineStage: ExpressibleByArgument {}
+/// The stages `dump` prints: the pass pipeline's, then the backend's.
+enum DumpStage: String, ExpressibleByArgument, CaseIterable {
+    case traced, autodiff, optimized, fused, planned, llvm, asm
+
+    /// The pass-pipeline stage this stage starts from.
+    var pipelineStage: PipelineStage {
+        switch self {
+        case .traced: .traced
+        case .autodiff: .autodiff
+        default: .optimized
+        }
+    }
+}
 
 struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,8 +27,8 @@ struct DumpCommand: ParsableCommand {
     @Argument(help: "The model to dump (see `graft models`).")
     var model: String
 
-    @Option(name: .long, help: "The stage to print: \(PipelineStage.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var stage: PipelineStage = .traced
+    @Option(name: .long, help: "The stage to print: \(DumpStage.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var stage: DumpStage = .traced
 
     @Flag(name: .long, help: "Print the IR after every pass up to the stage, each after a `// ----- IR after <pass> ----- //` header.")
     var afterAll = false
@@ -40,18 +53,32 @@ struct DumpCommand: ParsableCommand {
     func run() throws {
         let entry = ModelCatalog.model(named: model)!
         do {
-            let stage = afterAll && self.stage == .traced ? PipelineStage.optimized : self.stage
+            let pipelineStage = afterAll && stage == .traced ? PipelineStage.optimized : stage.pipelineStage
             if afterAll {
                 let traced = try entry.trace(batchSize ?? entry.defaultBatchSize, seed)
                 print(PassManager.header(after: "trace"))
                 print(printing.render(traced.graph), terminator: "")
             }
-            let (graph, _) = try entry.compile(batchSize: batchSize, seed: seed, stage: stage) { pass, graph in
+            let (graph, _) = try entry.compile(batchSize: batchSize, seed: seed, stage: pipelineStage) { pass, graph in
                 guard afterAll else { return }
                 print(PassManager.header(after: pass))
                 print(printing.render(graph), terminator: "")
             }
-            if !afterAll { print(printing.render(graph), terminator: "") }
+            switch stage {
+            case .traced, .autodiff, .optimized:
+                if !afterAll { print(printing.render(graph), terminator: "") }
+            case .fused:
+                let plan = FusionPlan(graph)
+                print(printing.format == .dot ? plan.dot() : plan.describe(printLocations: printing.printLoc), terminator: "")
+            case .planned:
+                let plan = FusionPlan(graph)
+                print(MemoryPlan(plan).describe(plan), terminator: "")
+            case .llvm, .asm:
+                let plan = FusionPlan(graph)
+                let jit = try LLVMJIT()
+                let compiled = try KernelCache(jit: jit).compile(plan)
+                print(stage == .llvm ? compiled.optimizedIR : try jit.assembly(for: compiled.sourceIR), terminator: "")
+            }
         } catch {
             exitWithDiagnostic(error)
         }

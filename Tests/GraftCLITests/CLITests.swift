@@ -132,6 +132,43 @@ func which(_ name: String) -> URL? {
         #expect(unknown.stderr.contains("unknown pass 'frobnicate'"))
     }
 
+    @Test func backendStagesPrintKernelsPlanIRAndAssembly() throws {
+        let graft = try graftBinary()
+        let fused = try run(graft, ["dump", "byol-t", "--stage", "fused", "--batch-size", "4"])
+        #expect(fused.status == 0, "\(fused.stderr)")
+        #expect(fused.stdout.hasPrefix("fusion @byol_t: "))
+        #expect(fused.stdout.contains("kernel #0 blas -> %0 : f32[4,16,28,28]"))
+        #expect(fused.stdout.contains(" reduce -> "))
+        let planned = try run(graft, ["dump", "byol-t", "--stage", "planned", "--batch-size", "4"])
+        #expect(planned.status == 0)
+        #expect(planned.stdout.hasPrefix("memory plan @byol_t: arena peak "))
+        #expect(planned.stdout.contains("params and state: 148 values"))
+        let llvm = try run(graft, ["dump", "byol-t", "--stage", "llvm", "--batch-size", "4"])
+        #expect(llvm.status == 0, "\(llvm.stderr)")
+        #expect(llvm.stdout.contains("define void @graft_k0(float**"))
+        #expect(llvm.stdout.contains("<16 x float>"))   // 512-bit vectors
+        let asm = try run(graft, ["dump", "byol-t", "--stage", "asm", "--batch-size", "4"])
+        #expect(asm.status == 0, "\(asm.stderr)")
+        #expect(asm.stdout.contains("graft_k0:"))
+        #expect(asm.stdout.contains("zmm"))
+        let dot = try #require(which("dot"), "Graphviz's dot is not installed: run `make deps`")
+        let clusters = try run(graft, ["dump", "byol-t", "--stage", "fused", "--format", "dot", "--batch-size", "4"])
+        #expect(clusters.stdout.contains("subgraph cluster_k0"))
+        let svg = try run(dot, ["-Tsvg"], input: clusters.stdout)
+        #expect(svg.status == 0, "\(svg.stderr)")
+    }
+
+    @Test func benchPrintsEveryFigureAsJSON() throws {
+        let result = try run(try graftBinary(), ["bench", "byol-t", "--steps", "1", "--batch-size", "2", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        for key in ["step_seconds", "images_per_second", "step_gflops", "sgemm_gflops", "ceiling_share", "compile_seconds", "peak_bytes", "blas_core"] {
+            #expect(object[key] != nil, "missing \(key)")
+        }
+        #expect((object["ceiling_share"] as? Double ?? 0) > 0)
+        #expect(!(object["blas_core"] as? String ?? "").isEmpty)
+    }
+
     @Test func dotOutputRendersWithGraphviz() throws {
         let dot = try #require(which("dot"), "Graphviz's dot is not installed: run `make deps`")
         let dump = try run(try graftBinary(), ["dump", "byol-t", "--format", "dot"])

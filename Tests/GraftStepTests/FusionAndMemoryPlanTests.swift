@@ -1,0 +1,76 @@
+// Fusion and memory planning on the real byol-t step: structure and invariants.
+
+import Testing
+import GraftIR
+import GraftPasses
+import GraftModels
+
+@Suite struct FusionAndMemoryPlanTests {
+    func step() throws -> Graph {
+        try #require(ModelCatalog.model(named: "byol-t")).compile(batchSize: 8, stage: .optimized).graph
+    }
+
+    @Test func everyValueIsComputedByExactlyOneKernelAfterItsInputs() throws {
+        let graph = try step()
+        let plan = FusionPlan(graph)
+        var producedBy = [Int?](repeating: nil, count: graph.nodes.count)
+        for (index, kernel) in plan.kernels.enumerated() {
+            #expect(kernel.body.last == kernel.root)
+            #expect(plan.materialized[kernel.root])
+            for value in kernel.body where plan.materialized[value] {
+                #expect(value == kernel.root, "a kernel computes a materialized value it does not own")
+            }
+            for input in kernel.inputs {
+                #expect(plan.materialized[input])
+                if graph[input].op.declaredName == nil { #expect(producedBy[input] != nil, "kernel #\(index) reads a value not yet written") }
+            }
+            if producedBy[kernel.root] == nil { producedBy[kernel.root] = index }
+        }
+        // Outputs and assigned values all have a kernel or are declarations.
+        for value in graph.outputs + graph.assigns.map(\.value) where graph[value].op.declaredName == nil {
+            #expect(producedBy[value] != nil)
+        }
+        // Contractions read only materialized values and compute nothing else.
+        for kernel in plan.kernels where kernel.kind == .contraction { #expect(kernel.body == [kernel.root]) }
+    }
+
+    @Test func broadcastsOfMaterializedValuesAreNeverMaterialized() throws {
+        let graph = try step()
+        let plan = FusionPlan(graph)
+        let materializedBroadcasts = graph.nodes.indices.filter {
+            plan.materialized[$0] && graph[$0].op == .broadcast && !graph.outputs.contains($0)
+                && plan.materialized[graph[$0].operands[0]]
+        }
+        #expect(materializedBroadcasts.isEmpty)
+        // BatchNorm's normalisation is one loop: the subtraction of the mean is fused in.
+        #expect(plan.kernels.count < graph.nodes.count / 2)
+    }
+
+    @Test func liveBuffersNeverOverlap() throws {
+        let graph = try step()
+        let plan = FusionPlan(graph)
+        let memory = MemoryPlan(plan)
+        // Live range of each arena value in kernel positions.
+        var first = [Int](repeating: Int.max, count: graph.nodes.count), last = [Int](repeating: -1, count: graph.nodes.count)
+        for id in graph.inputs { first[id] = -1; last[id] = plan.kernels.count }
+        for (position, kernel) in plan.kernels.enumerated() {
+            first[kernel.root] = Swift.min(first[kernel.root], position)
+            last[kernel.root] = Swift.max(last[kernel.root], position)
+            for input in kernel.inputs { last[input] = Swift.max(last[input], position) }
+        }
+        for value in graph.outputs + graph.assigns.map(\.value) { last[value] = plan.kernels.count }
+        let arena = graph.nodes.indices.filter { memory.offsets[$0] != nil }
+        #expect(arena.allSatisfy { memory.offsets[$0]! + memory.sizes[$0] <= memory.peakBytes })
+        for a in arena {
+            for b in arena where a < b {
+                let overlapInTime = first[a] <= last[b] && first[b] <= last[a]
+                let (oa, ob) = (memory.offsets[a]!, memory.offsets[b]!)
+                let overlapInMemory = oa < ob + memory.sizes[b] && ob < oa + memory.sizes[a]
+                #expect(!(overlapInTime && overlapInMemory), "values \(a) and \(b) share memory while both live")
+            }
+        }
+        #expect(memory.peakBytes < memory.totalBytes / 2, "reuse should at least halve the arena")
+        // Params and state are not in the arena.
+        #expect((graph.params + graph.states).allSatisfy { memory.offsets[$0] == nil })
+    }
+}
