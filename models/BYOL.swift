@@ -55,7 +55,7 @@ public struct BYOLNetwork {
 /// through each network on its own, so BatchNorm statistics are per view.
 public enum BYOL {
     /// Traces BYOL's forward step at `batchSize`: inputs `%view1`, `%view2`
-    /// (`f32[B, C, H, W]`), output the scalar loss.
+    /// (`f32[B, C, H, W]`); outputs the scalar loss and the collapse monitor.
     public static func trace(_ config: BYOLConfig, batchSize: Int, seed: UInt64 = 0,
                              name: String = "byol") throws -> TracedGraph {
         try Graft.trace(name, seed: seed) { g in
@@ -69,7 +69,7 @@ public enum BYOL {
             let target1 = stopGradient(projection1)
             let target2 = stopGradient(projection2)
             let loss = normalizedMSE(prediction1, target2) + normalizedMSE(prediction2, target1)
-            return [loss]
+            return [loss, collapseMonitor(projection1)]
         }
     }
 
@@ -78,6 +78,16 @@ public enum BYOL {
     public static func pipeline(target: TargetUpdate = .ema) -> TrainingPipeline {
         TrainingPipeline(target: target, optimizer: LARS(momentum: 0.9, trustCoefficient: 1e-3, weightDecay: 1.5e-6))
     }
+}
+
+/// The standard deviation over the batch of the L2-normalised projections, averaged over
+/// their dimensions: about 1/√d for spread-out projections, 0 when the representation
+/// collapses to a constant. Only output 0 (the loss) is differentiated, so this is a monitor
+/// (and it must not use `stopGradient`, which `MakeTarget` reads as "this is the target").
+func collapseMonitor(_ projection: Tensor) -> Tensor {
+    let normalized = l2Normalize(projection)
+    let centered = normalized - normalized.mean(axes: [0], keepDims: true)
+    return sqrt((centered * centered).mean(axes: [0])).mean()
 }
 
 /// BYOL and the paper's ablations that change the graph.

@@ -1,9 +1,10 @@
 // Autodiff: reverse-mode differentiation as a graph-to-graph pass.
 //
-// The loss (output 0, a scalar) is differentiated with respect to every trainable param.
+// The loss (output 0, a scalar) is differentiated with respect to every trainable param;
+// other outputs (monitors such as BYOL's collapse measure) are left as they are.
 // Cotangents flow backward through the VJP rule of each op (VJPRules.swift); they stop at
 // `stop_gradient`, and only nodes on a path from a param to the loss get a rule applied.
-// The gradients become outputs 1..., in param declaration order, and `PassContext` records
+// The gradients are appended to the outputs, in param declaration order, and `PassContext` records
 // their names, so the optimizer rewrite that follows knows which gradient is which.
 
 import GraftIR

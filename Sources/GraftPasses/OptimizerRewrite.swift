@@ -54,16 +54,16 @@ public func isExcludedFromDecay(_ role: VariableRole) -> Bool {
 }
 
 extension Graph {
-    /// Replaces the gradient outputs left by `Autodiff` with updates: for each param, `rule`
+    /// Replaces the gradient outputs `Autodiff` appended with updates: for each param, `rule`
     /// returns its new value; it is assigned to the param, and the rule's buffers are
     /// assigned too. Adds the scalar input `%learning_rate`.
     mutating func applyOptimizer(_ passName: String, _ context: inout PassContext,
                                  _ rule: (inout ParamUpdate) -> ValueID) throws {
         let names = context.gradientNames
-        guard !names.isEmpty, outputs.count == names.count + 1 else {
-            throw Diagnostic("\(passName): expects the gradients from autodiff as outputs 1...; run autodiff first")
+        guard !names.isEmpty, outputs.count > names.count else {
+            throw Diagnostic("\(passName): expects the gradients from autodiff as the last outputs; run autodiff first")
         }
-        let gradients = Array(outputs.dropFirst())
+        let gradients = Array(outputs.suffix(names.count))
         let learningRate = declare(.input("learning_rate"), type: .scalar())
         for (name, gradient) in zip(names, gradients) {
             guard let param = declaration(named: name) else { continue }
@@ -79,7 +79,7 @@ extension Graph {
                 assigns.append(Assign(name: write.name, value: write.value, location: update.location))
             }
         }
-        outputs = [outputs[0]]
+        outputs.removeLast(names.count)
         context.gradientNames = []
         rebuild(keeping: liveness)
     }

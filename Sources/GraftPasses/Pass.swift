@@ -21,7 +21,7 @@ public struct PassContext: Sendable {
     public var initialValues: [String: HostTensor]
     /// The seed new variables draw their initial values with.
     public var seed: UInt64
-    /// Set by `Autodiff`: the params whose gradients are the graph's outputs 1..., in order.
+    /// Set by `Autodiff`: the params whose gradients are the graph's last outputs, in order.
     public var gradientNames: [String] = []
     /// Set by `MakeTarget`: each target variable and the online variable it shadows.
     public var targetPairs: [(target: String, online: String)] = []

@@ -33,7 +33,7 @@ import GraftModels
         #expect(onlineParameterCount(traced) == 959_968)
         let graph = traced.graph
         #expect(graph.inputs.map { graph[$0].type } == [TensorType(.f32, [256, 1, 28, 28]), TensorType(.f32, [256, 1, 28, 28])])
-        #expect(graph.outputTypes == [TensorType.scalar()])
+        #expect(graph.outputTypes == [TensorType.scalar(), TensorType.scalar()])   // loss, collapse monitor
         // 15 BatchNorms per encoder (stem 1, stage 1: 4, stages 2 and 3: 5 each) and one per head:
         // 17 in the online network, each writing its two running statistics once per step.
         #expect(graph.assigns.count == 2 * 17)

@@ -63,6 +63,8 @@ let opCases: [OpCase] = {
         OpCase(label: "conv2d 3x3", inputs: [("a", "f32[3,2,7,6]"), ("b", "f32[4,2,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[3,4,7,6]"),
         OpCase(label: "conv2d stride 2", inputs: [("a", "f32[3,2,7,8]"), ("b", "f32[4,2,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [2, 2]}", result: "f32[3,4,4,4]"),
         OpCase(label: "conv2d 1x1 stride 2", inputs: [("a", "f32[3,2,8,8]"), ("b", "f32[4,2,1,1]")], statement: "conv2d(%a, %b) {padding = [0, 0], stride = [2, 2]}", result: "f32[3,4,4,4]"),
+        OpCase(label: "conv2d 5x3 padding 2x1 stride 2x1", inputs: [("a", "f32[3,2,9,7]"), ("b", "f32[3,2,5,3]")], statement: "conv2d(%a, %b) {padding = [2, 1], stride = [2, 1]}", result: "f32[3,3,5,7]"),
+        OpCase(label: "conv2d 3x3 stride 1x2 no padding", inputs: [("a", "f32[3,2,6,9]"), ("b", "f32[4,2,3,3]")], statement: "conv2d(%a, %b) {padding = [0, 0], stride = [1, 2]}", result: "f32[3,4,4,4]"),
         OpCase(label: "conv2d 1x1", inputs: [("a", "f32[3,2,5,5]"), ("b", "f32[4,2,1,1]")], statement: "conv2d(%a, %b) {padding = [0, 0], stride = [1, 1]}", result: "f32[3,4,5,5]"),
     ]
     return cases

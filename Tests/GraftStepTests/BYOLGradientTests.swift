@@ -31,7 +31,7 @@ import GraftModels
 
         let interpreter = Interpreter()
         let outputs = try interpreter.run(withGradients, inputs: inputs, variables: context.initialValues).outputs
-        let gradients = Dictionary(uniqueKeysWithValues: zip(gradientContext.gradientNames, outputs.dropFirst().map(\.scalars)))
+        let gradients = Dictionary(uniqueKeysWithValues: zip(gradientContext.gradientNames, outputs.suffix(gradientContext.gradientNames.count).map(\.scalars)))
         func loss(_ variables: [String: HostTensor]) throws -> Double {
             Double(try interpreter.run(lossGraph, inputs: inputs, variables: variables).outputs[0].scalars[0])
         }

@@ -58,7 +58,7 @@ func entry(_ name: String) throws -> ModelEntry { try #require(ModelCatalog.mode
         #expect(dependsOnTarget[loss])
         #expect(graph.nodes.filter { $0.op == .stopGradient }.count == 2)
         #expect(!context.gradientNames.contains { $0.hasPrefix("target.") })
-        #expect(graph.outputs.count == 1 + graph.params.count)
+        #expect(graph.outputs.count == 2 + graph.params.count)   // loss, monitor, gradients
     }
 
     @Test func oneStepMovesEachTargetWeightByTheEMA() throws {
