@@ -23,11 +23,18 @@ let package = Package(
         .target(name: "CLLVM", linkerSettings: [.linkedLibrary("LLVM-14")]),
         .target(name: "GraftBackend", dependencies: ["GraftIR", "GraftPasses", "CLLVM"]),
         .target(name: "GraftRuntime", dependencies: ["GraftIR", "GraftPasses", "GraftBackend"]),
+        .target(name: "GraftCheckpoint", dependencies: ["GraftIR"]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "GraftData", dependencies: ["GraftIR", "CZlib"]),
         .target(name: "GraftModels", dependencies: ["Graft", "GraftPasses"], path: "models"),
+        .target(name: "GraftTrain", dependencies: [
+            "GraftIR", "Graft", "GraftPasses", "GraftBackend", "GraftRuntime", "GraftModels", "GraftData", "GraftCheckpoint",
+        ]),
         .executableTarget(
             name: "graft",
             dependencies: [
                 "GraftIR", "Graft", "GraftPasses", "GraftModels", "GraftInterpreter", "GraftBackend", "GraftRuntime",
+                "GraftData", "GraftCheckpoint", "GraftTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "GraftIRTests", dependencies: ["GraftIR"]),
@@ -39,5 +46,7 @@ let package = Package(
         .testTarget(name: "GraftCLITests", dependencies: ["graft"]),
         .testTarget(name: "GraftBackendTests", dependencies: ["GraftBackend", "GraftIR"]),
         .testTarget(name: "GraftRuntimeTests", dependencies: ["GraftRuntime", "GraftPasses", "GraftInterpreter", "GraftModels", "Graft"]),
+        .testTarget(name: "GraftCheckpointTests", dependencies: ["GraftCheckpoint", "GraftIR"]),
+        .testTarget(name: "GraftDataTests", dependencies: ["GraftData", "GraftIR", "CZlib"]),
     ]
 )

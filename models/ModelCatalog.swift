@@ -12,6 +12,10 @@ public struct ModelEntry: Sendable {
     public var trace: @Sendable (_ batchSize: Int, _ seed: UInt64) throws -> TracedGraph
     /// The rewrites from the forward graph to one training step.
     public var pipeline: TrainingPipeline
+    /// The encoder whose features evaluation measures.
+    public var encoder: ResNetConfig
+    /// Whether the model learns without labels (BYOL) or from them (supervised).
+    public var isSelfSupervised: Bool
 
     /// The model's graph at `stage`, with the pass context (initial values of every variable,
     /// including those the rewrites declared). `afterEachPass` sees the IR after every pass.
@@ -45,7 +49,7 @@ public enum ModelCatalog {
             let graphName = "byol_\(size)" + suffix.replacingOccurrences(of: "-", with: "_")
             return ModelEntry(name: "byol-\(size)\(suffix)", summary: summary, defaultBatchSize: batch,
                               trace: { batch, seed in try BYOL.trace(variantConfig, batchSize: batch, seed: seed, name: graphName) },
-                              pipeline: BYOL.pipeline(target: variant.target))
+                              pipeline: BYOL.pipeline(target: variant.target), encoder: config.encoder, isSelfSupervised: true)
         }
     }
 
@@ -53,7 +57,7 @@ public enum ModelCatalog {
         ModelEntry(name: "supervised-\(size)", summary: "ResNet-\(size.uppercased()) encoder + linear classifier, softmax cross-entropy on labels",
                    defaultBatchSize: batch,
                    trace: { batch, seed in try SupervisedClassifier.trace(encoder, batchSize: batch, seed: seed, name: "supervised_\(size)") },
-                   pipeline: SupervisedClassifier.pipeline())
+                   pipeline: SupervisedClassifier.pipeline(), encoder: encoder, isSelfSupervised: false)
     }
 
     /// The model called `name`, or nil.

@@ -22,7 +22,7 @@ extension Executable {
             guard let im2col else { return image }
             var table: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) = (scratch[worker].pointer, image)
             withUnsafeMutablePointer(to: &table) {
-                $0.withMemoryRebound(to: UnsafeMutablePointer<Float>.self, capacity: 2) { im2col($0, 0, Int64(patch * pixels)) }
+                $0.withMemoryRebound(to: UnsafeMutablePointer<Float>.self, capacity: 2) { im2col($0, 0, Int64(patch)) }
             }
             return scratch[worker].pointer
         }
@@ -49,7 +49,7 @@ extension Executable {
                     if let col2im {
                         var table: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) = (result.pointer + n * g.imageSize, target)
                         withUnsafeMutablePointer(to: &table) {
-                            $0.withMemoryRebound(to: UnsafeMutablePointer<Float>.self, capacity: 2) { col2im($0, 0, Int64(g.imageSize)) }
+                            $0.withMemoryRebound(to: UnsafeMutablePointer<Float>.self, capacity: 2) { col2im($0, 0, Int64(g.channels * g.height)) }
                         }
                     }
                 }

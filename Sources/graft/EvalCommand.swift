@@ -1,0 +1,104 @@
+// EvalCommand: `graft eval <checkpoint> --protocol linear|knn|finetune` and the baselines.
+
+import ArgumentParser
+import Foundation
+import GraftIR
+import GraftModels
+import GraftData
+import GraftCheckpoint
+import GraftTrain
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure a trained encoder: linear probe, kNN, or fine-tuning on a fraction of the labels.",
+        discussion: "Baselines from the same command: --baseline random-init --model <m> (an untrained encoder), --baseline raw-pixels.")
+
+    enum Baseline: String, ExpressibleByArgument, CaseIterable { case randomInit = "random-init", rawPixels = "raw-pixels" }
+    enum LabelFraction: String, ExpressibleByArgument, CaseIterable {
+        case one = "1%", ten = "10%", all = "100%"
+        var value: Double { self == .one ? 0.01 : self == .ten ? 0.1 : 1 }
+    }
+
+    @Argument(help: "A checkpoint written by graft train.") var checkpoint: String?
+    @Option(name: .long, help: "linear, knn, finetune, or all (linear and knn).") var `protocol` = "all"
+    @Option(name: .long, help: "Labels used by finetune: 1%, 10% or 100%.") var labels: LabelFraction = .ten
+    @Option(name: .long, help: "Evaluate a baseline instead of a checkpoint: random-init or raw-pixels.") var baseline: Baseline?
+    @Option(name: .long, help: "The model whose encoder a random-init baseline uses.") var model = "byol-t"
+    @Option(name: .long, help: "Dataset directory.") var data = "/usr/share/datasets/fashion-mnist"
+    @Option(name: .long, help: "Epochs of the linear probe.") var probeEpochs = 30
+    @Option(name: .long, help: "Epochs of fine-tuning.") var finetuneEpochs = 20
+    @Option(name: .long, help: "Evaluate on the first N training images only (0: all).") var trainImages = 0
+    @Flag(name: .long, help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard (checkpoint != nil) != (baseline != nil) else {
+            throw ValidationError("give either a checkpoint or --baseline random-init|raw-pixels")
+        }
+        guard ["linear", "knn", "finetune", "all"].contains(`protocol`) else {
+            throw ValidationError("--protocol must be linear, knn, finetune or all, got '\(`protocol`)'")
+        }
+        if baseline == .randomInit, ModelCatalog.model(named: model) == nil {
+            throw ValidationError("unknown model '\(model)' for --baseline random-init")
+        }
+        guard probeEpochs >= 1, finetuneEpochs >= 1, trainImages >= 0 else {
+            throw ValidationError("--probe-epochs and --finetune-epochs must be at least 1")
+        }
+    }
+
+    func run() throws {
+        do {
+            var train = try Trainer.loadDataset(data, split: .train)
+            if trainImages > 0 { train = train.prefix(trainImages) }
+            let test = try Trainer.loadDataset(data, split: .test)
+            let (source, label) = try featureSource()
+            var results: [String: Any] = ["model": label]
+            if `protocol` == "finetune" {
+                guard case .encoder(let config, let variables) = source else {
+                    throw Diagnostic("fine-tuning needs an encoder; raw pixels have none")
+                }
+                let accuracy = try Evaluation.fineTune(encoder: config, variables: variables, train: train, test: test,
+                                                       fraction: labels.value, epochs: finetuneEpochs) { line in
+                    FileHandle.standardError.write(Data((line + "\n").utf8))
+                }
+                results["finetune_\(labels.rawValue)"] = accuracy
+            } else {
+                let protocols: Set<EvaluationProtocol> = `protocol` == "all" ? [.linear, .knn] : [EvaluationProtocol(rawValue: `protocol`)!]
+                for (key, value) in try Evaluation.linearAndKNN(source, train: train, test: test, probe: LinearProbe(epochs: probeEpochs),
+                                                                protocols: protocols) {
+                    results[key] = value
+                }
+            }
+            if json {
+                let data = try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                for key in results.keys.sorted() where key != "model" {
+                    print("\(label)  \(key)  \(String(format: "%.2f%%", (results[key] as! Double) * 100))")
+                }
+            }
+        } catch {
+            exitWithDiagnostic(error)
+        }
+    }
+
+    func featureSource() throws -> (FeatureSource, String) {
+        switch baseline {
+        case .rawPixels: return (.rawPixels, "raw-pixels")
+        case .randomInit:
+            let entry = ModelCatalog.model(named: model)!
+            let traced = try EncoderFeatures.trace(entry.encoder, batchSize: 1)
+            return (.encoder(entry.encoder, traced.initialValues), "random-init \(model)")
+        case nil:
+            let path = checkpoint!
+            let file = try Checkpoint.read(from: path)
+            let options = try TrainingCheckpoint.options(of: file, path: path)
+            guard let entry = ModelCatalog.model(named: options.model) else {
+                throw Diagnostic("'\(path)' was trained as '\(options.model)', which this graft does not declare")
+            }
+            var variables: [String: HostTensor] = [:]
+            for name in file.tensors.keys where name.hasPrefix("online.encoder.") { variables[name] = try file.hostTensor(name) }
+            return (.encoder(entry.encoder, variables), options.model)
+        }
+    }
+}

@@ -1,0 +1,34 @@
+// ExportCommand: `graft export <checkpoint> -o encoder.safetensors` writes the encoder alone.
+
+import ArgumentParser
+import Foundation
+import GraftIR
+import GraftCheckpoint
+import GraftTrain
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a trained model's online encoder (params and BatchNorm statistics) as safetensors.",
+        discussion: "Tensor names drop the `online.` prefix (`encoder.stem.conv.weight`); layouts are PyTorch's (OIHW filters).")
+
+    @Argument(help: "A checkpoint written by graft train.") var checkpoint: String
+    @Option(name: .shortAndLong, help: "The file to write.") var output: String
+
+    func run() throws {
+        do {
+            let file = try Checkpoint.read(from: checkpoint)
+            let options = try TrainingCheckpoint.options(of: file, path: checkpoint)
+            var tensors: [String: CheckpointTensor] = [:]
+            for (name, tensor) in file.tensors where name.hasPrefix("online.encoder.") {
+                tensors[String(name.dropFirst("online.".count))] = tensor
+            }
+            guard !tensors.isEmpty else { throw Diagnostic("'\(checkpoint)' holds no online.encoder.* tensors to export") }
+            try Checkpoint(tensors: tensors, metadata: ["format": "graft-encoder-1", "model": options.model,
+                                                         "source": URL(fileURLWithPath: checkpoint).lastPathComponent]).write(to: output)
+            print("wrote \(tensors.count) tensors of \(options.model)'s encoder to \(output)")
+        } catch {
+            exitWithDiagnostic(error)
+        }
+    }
+}
