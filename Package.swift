@@ -44,6 +44,7 @@ let package = Package(
         .testTarget(name: "GraftStepTests", dependencies: ["Graft", "GraftModels", "GraftPasses", "GraftInterpreter"]),
         .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftInterpreter"]),
         .testTarget(name: "GraftCLITests", dependencies: ["graft"]),
+        .testTarget(name: "GraftTrainTests", dependencies: ["graft"]),
         .testTarget(name: "GraftBackendTests", dependencies: ["GraftBackend", "GraftIR"]),
         .testTarget(name: "GraftRuntimeTests", dependencies: ["GraftRuntime", "GraftPasses", "GraftInterpreter", "GraftModels", "Graft"]),
         .testTarget(name: "GraftCheckpointTests", dependencies: ["GraftCheckpoint", "GraftIR"]),

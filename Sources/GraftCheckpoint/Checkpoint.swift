@@ -32,14 +32,19 @@ public struct Checkpoint: Hashable, Sendable {
     ///
     /// - Throws: a ``Diagnostic`` when there is no such tensor or its dtype has no Graft type.
     public func hostTensor(_ name: String) throws -> HostTensor {
-        try tensor(name).hostTensor()
+        try naming(name) { try tensor(name).hostTensor() }
     }
 
     /// The values of the tensor called `name`, whose dtype must be `Element`'s.
     ///
     /// - Throws: a ``Diagnostic`` when there is no such tensor or its dtype differs.
     public func values<Element: CheckpointElement>(_ name: String, as type: Element.Type) throws -> [Element] {
-        do { return try tensor(name).values(as: type) } catch let diagnostic as Diagnostic {
+        try naming(name) { try tensor(name).values(as: type) }
+    }
+
+    /// Runs `body`, prefixing a dtype mismatch it reports with the tensor's name.
+    private func naming<Result>(_ name: String, _ body: () throws -> Result) throws -> Result {
+        do { return try body() } catch let diagnostic as Diagnostic where tensors[name] != nil {
             throw Diagnostic("tensor '\(name)': \(diagnostic.message)", notes: diagnostic.notes)
         }
     }

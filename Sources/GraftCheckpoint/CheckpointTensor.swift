@@ -7,7 +7,7 @@ import GraftIR
 ///
 /// Holding bytes rather than typed values lets a checkpoint carry every dtype the format has
 /// (`F32` parameters, `U64` RNG state, a PyTorch user's `BF16` weights) without conversion.
-/// Typed values go in through ``init(shape:_:)`` or ``init(_:)-(HostTensor)`` and come out
+/// Typed values go in through ``init(shape:_:)`` or ``init(_:)`` and come out
 /// through ``values(as:)`` or ``hostTensor()``.
 ///
 /// ```swift

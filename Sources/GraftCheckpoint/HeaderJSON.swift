@@ -1,7 +1,7 @@
 // HeaderJSON: the small JSON reader and writer a safetensors header needs.
 //
 // Foundation's JSONSerialization would merge duplicate keys and round large integers through
-// Double; a checkpoint header needs both caught, so it gets its own ~150-line parser.
+// Double; a checkpoint header needs both caught, so it gets its own small parser.
 
 /// A parsed JSON value. Objects keep every member in file order, duplicates included, and
 /// numbers keep their text, so the header checks can see exactly what the file says.

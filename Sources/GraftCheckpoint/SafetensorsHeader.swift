@@ -49,7 +49,7 @@ struct SafetensorsHeader {
                 entries.append(try Self.entry(name, value, bufferLength: bufferLength, file: file))
             }
         }
-        // mutated
+        try Self.checkTiling(entries, bufferLength: bufferLength, file: file)
         self.entries = entries
         self.metadata = metadata
     }

@@ -173,22 +173,31 @@ public enum ImageOps {
         var weights = (-radius ... radius).map { exp(-Float($0 * $0) / (2 * sigma * sigma)) }
         let total = weights.reduce(0, +)
         weights = weights.map { $0 / total }
-        let (h, w) = (shape.height, shape.width)
-        for c in 0 ..< shape.channels {
-            let plane = c * shape.plane
-            for y in 0 ..< h {                       // rows: image → scratch
-                let row = plane + y * w
-                for x in 0 ..< w {
-                    var sum: Float = 0
-                    for k in 0 ..< kernelSize { sum += weights[k] * image[row + reflect(x + k - radius, w)] }
-                    scratch[row + x] = sum
-                }
-            }
-            for y in 0 ..< h {                       // columns: scratch → image
-                for x in 0 ..< w {
-                    var sum: Float = 0
-                    for k in 0 ..< kernelSize { sum += weights[k] * scratch[plane + reflect(y + k - radius, h) * w + x] }
-                    image[plane + y * w + x] = sum
+        let (h, w, taps) = (shape.height, shape.width, kernelSize)
+        // Source index of each tap of each output position, borders reflected.
+        let columnTaps = (0 ..< w).flatMap { x in (0 ..< taps).map { reflect(x + $0 - radius, w) } }
+        let rowTaps = (0 ..< h).flatMap { y in (0 ..< taps).map { reflect(y + $0 - radius, h) * w } }
+        weights.withUnsafeBufferPointer { weights in
+            columnTaps.withUnsafeBufferPointer { columnTaps in
+                rowTaps.withUnsafeBufferPointer { rowTaps in
+                    for c in 0 ..< shape.channels {
+                        let plane = c * shape.plane
+                        for y in 0 ..< h {                       // rows: image → scratch
+                            let row = plane + y * w
+                            for x in 0 ..< w {
+                                var sum: Float = 0
+                                for k in 0 ..< taps { sum += weights[k] * image[row + columnTaps[x * taps + k]] }
+                                scratch[row + x] = sum
+                            }
+                        }
+                        for y in 0 ..< h {                       // columns: scratch → image
+                            for x in 0 ..< w {
+                                var sum: Float = 0
+                                for k in 0 ..< taps { sum += weights[k] * scratch[plane + rowTaps[y * taps + k] + x] }
+                                image[plane + y * w + x] = sum
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -34,6 +34,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Training images in the kNN monitor's memory bank (0 disables the monitor).") var knnTrain = 10_000
     @Option(name: .long, help: "Test images the kNN monitor classifies.") var knnTest = 2_000
     @Option(name: .long, help: "Train on the first N training images only (0: all).") var trainImages = 0
+    @Option(name: .long, help: "Stop after this optimizer step, saving a checkpoint to resume from.") var stopAtStep: Int?
 
     func validate() throws {
         guard resume != nil || model != nil else { throw ValidationError("name a model to train (see `graft models`), or --resume a checkpoint") }
@@ -60,7 +61,7 @@ struct TrainCommand: ParsableCommand {
         do {
             let trainer = try Trainer(options, resume: resume)
             FileHandle.standardError.write(Data("training \(trainer.options.model) on \(trainer.train.name): \(trainer.train.count) images, batch \(trainer.options.batchSize), \(trainer.options.epochs) epochs; step compiled in \(String(format: "%.2f", trainer.step.compileSeconds)) s\n".utf8))
-            let loss = try trainer.run()
+            let loss = try trainer.run(stopAt: stopAtStep)
             print("trained \(trainer.options.model): final loss \(loss); checkpoint \(trainer.checkpointPath), metrics \(trainer.metricsPath)")
         } catch let interrupted as TrainingInterrupted {
             FileHandle.standardError.write(Data("\(interrupted)\n".utf8))

@@ -43,7 +43,7 @@ if (8 + n) % 8: fail.append("header not padded to 8 bytes")
 if header.pop("__metadata__", None) != {"run": "test", "epoch": "3"}: fail.append("metadata")
 expected = {
     "w": ("F32", [2, 2], "<4I", [0x3F800000, 0x7FC00000, 0x80000000, 0xFF800000]),
-    "b": ("F32", [], "<I", [0x40490FDB]),
+    "b": ("F32", [], "<I", [0x3DCCCCCD]),  # float32(0.1)
     "step": ("I64", [], "<q", [-42]),
     "rng": ("U64", [3], "<3Q", [2**64 - 1, 0, 7]),
     "labels": ("I32", [3], "<3i", [5, -3, 16777216]),
@@ -74,7 +74,7 @@ private func swiftWrittenCheckpoint() -> Checkpoint {
     Checkpoint(
         tensors: [
             "w": CheckpointTensor(HostTensor(shape: [2, 2], [1, .nan, -0.0, -.infinity])),
-            "b": CheckpointTensor(HostTensor(scalar: .pi)),
+            "b": CheckpointTensor(HostTensor(scalar: 0.1)),
             "step": CheckpointTensor(shape: [], [Int64(-42)]),
             "rng": CheckpointTensor(shape: [3], [UInt64.max, 0, 7]),
             "labels": CheckpointTensor(HostTensor(TensorType(.i32, [3]), [5, -3, 16_777_216])),

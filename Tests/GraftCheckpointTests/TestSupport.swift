@@ -42,7 +42,7 @@ func safetensorsFile(header: String, buffer: [UInt8] = [], declaredLength: UInt6
 }
 
 /// Reads `path` expecting a ``Diagnostic`` that names the file and contains `phrase`.
-func expectReadFails(_ path: String, mentioning phrase: String, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectReadFails(_ path: String, mentioning phrase: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
     do {
         let checkpoint = try Checkpoint.read(from: path)
         Issue.record("read succeeded with \(checkpoint.tensors.count) tensors; expected an error mentioning '\(phrase)'",

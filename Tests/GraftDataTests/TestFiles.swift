@@ -62,7 +62,7 @@ func pixelBytes(count: Int, size: Int) -> [UInt8] {
 }
 
 /// Runs `body`, expects a `Diagnostic`, and checks its message contains every fragment.
-func expectDiagnostic(_ fragments: [String], sourceLocation: SourceLocation = #_sourceLocation,
+func expectDiagnostic(_ fragments: [String], sourceLocation: Testing.SourceLocation = #_sourceLocation,
                       _ body: () throws -> Void) {
     do {
         try body()

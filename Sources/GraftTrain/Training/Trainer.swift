@@ -85,10 +85,18 @@ public final class Trainer {
         return try FashionMNIST.load(directory: directory, split: split)
     }
 
-    /// Runs the remaining steps; returns the last loss.
+    /// Runs the remaining steps (or up to `stopAt`, saving a checkpoint there); returns the
+    /// last loss.
     @discardableResult
-    public func run() throws -> Float {
+    public func run(stopAt: Int? = nil) throws -> Float {
         try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
+        // A run killed while writing a checkpoint leaves its temporary file; the checkpoint
+        // itself is always whole. Clear such leftovers.
+        let checkpointName = URL(fileURLWithPath: checkpointPath).lastPathComponent
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: options.outputDirectory)) ?? []
+        where name.hasPrefix(checkpointName + ".tmp-") {
+            try? FileManager.default.removeItem(atPath: options.outputDirectory + "/" + name)
+        }
         let metrics = try MetricsLog(path: metricsPath, keepingStepsUpTo: startStep > 0 ? startStep : nil)
         if startStep == 0 { metrics.write(["event": "start", "step": 0, "model": options.model, "batch_size": options.batchSize, "epochs": options.epochs]) }
         let stepsPerEpoch = batcher.stepsPerEpoch
@@ -132,7 +140,8 @@ public final class Trainer {
             progress(String(format: "epoch %d/%d  step %d/%d  loss %.4f  %.0f img/s  ETA %@", batch.epoch + 1, options.epochs,
                             stepIndex, totalSteps, loss, rate, Trainer.clock(remaining)))
             let endOfEpoch = stepIndex % stepsPerEpoch == 0
-            if endOfEpoch || (options.checkpointEvery > 0 && stepIndex % options.checkpointEvery == 0) || interruptRequested != 0 {
+            let stopping = stepIndex == stopAt
+            if endOfEpoch || (options.checkpointEvery > 0 && stepIndex % options.checkpointEvery == 0) || interruptRequested != 0 || stopping {
                 try TrainingCheckpoint.write(step, options: options, step: stepIndex, to: checkpointPath)
             }
             if endOfEpoch, let monitor {
@@ -145,6 +154,10 @@ public final class Trainer {
             if interruptRequested != 0 {
                 log("\ninterrupted: saved \(checkpointPath) at step \(stepIndex); resume with --resume \(checkpointPath)")
                 throw TrainingInterrupted(step: stepIndex)
+            }
+            if stopping {
+                log("\nstopped at step \(stepIndex) as asked; resume with --resume \(checkpointPath)")
+                return lastLoss
             }
         }
         log("")
