@@ -1,12 +1,33 @@
 // Executable+Convolution: conv2d and its two gradients as im2col/col2im loops around sgemm,
-// images split across the workers (each calling a single-threaded BLAS).
+// images handed out to the workers one at a time (each calling a single-threaded BLAS).
 
+import Synchronization
 import GraftIR
 import GraftBackend
 
+/// Hands out the indices 0, 1, 2, … to whichever worker asks next.
+///
+/// The workers' fork-join sometimes starts the second worker late (or runs both shares on one
+/// thread), so a fixed half of the images each left one core idle; taking images one at a
+/// time keeps both busy for as long as both run.
+final class WorkQueue: Sendable {
+    private let next = Atomic<Int>(0)
+
+    /// The next index below `limit`, or nil when all are taken.
+    func take(below limit: Int) -> Int? {
+        let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        return index < limit ? index : nil
+    }
+}
+
 extension Executable {
-    /// Runs a convolution node: images are split across workers; each worker gathers an
-    /// image's patches into its scratch matrix (im2col) and multiplies with the BLAS.
+    /// Groups of images the filter gradient sums separately: each group's partial sum is made
+    /// in a fixed order and the groups are added in a fixed order, so the result does not
+    /// depend on which worker took which group (runs are bit-for-bit reproducible).
+    static let filterGradientGroups = 8
+
+    /// Runs a convolution node: each worker takes images one by one, gathers an image's
+    /// patches into its scratch matrix (im2col) and multiplies with the BLAS.
     func convolve(_ node: Node, root: ValueID) {
         guard let g = KernelCompiler.geometry(of: node, in: graph) else { return }
         let batch = graph[node.operands[0]].type.shape[0]
@@ -16,14 +37,20 @@ extension Executable {
         let scratch = self.scratch.map(SharedPointer.init), partials = self.partials.map(SharedPointer.init)
         let result = SharedPointer(pointers[root]!)
         let first = SharedPointer(pointers[node.operands[0]]!), second = SharedPointer(pointers[node.operands[1]]!)
+        let queue = WorkQueue()
+
+        /// Calls `kernel` (im2col or col2im) with its two pointers over [0, end).
+        @Sendable func call(_ kernel: KernelFunction, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, end: Int) {
+            var table: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) = (a, b)
+            withUnsafeMutablePointer(to: &table) {
+                $0.withMemoryRebound(to: UnsafeMutablePointer<Float>.self, capacity: 2) { kernel($0, 0, Int64(end)) }
+            }
+        }
 
         /// The patch matrix [C·KH·KW, OH·OW] of `image` (the image itself for 1×1 convolutions).
         @Sendable func patches(_ image: UnsafeMutablePointer<Float>, worker: Int) -> UnsafeMutablePointer<Float> {
             guard let im2col else { return image }
-            var table: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) = (scratch[worker].pointer, image)
-            withUnsafeMutablePointer(to: &table) {
-                $0.withMemoryRebound(to: UnsafeMutablePointer<Float>.self, capacity: 2) { im2col($0, 0, Int64(patch)) }
-            }
+            call(im2col, scratch[worker].pointer, image, end: g.channels)
             return scratch[worker].pointer
         }
 
@@ -31,7 +58,7 @@ extension Executable {
         case .conv2d:
             // y[n] [O, OH·OW] = W [O, C·KH·KW] · patches(x[n])
             pool.run { worker in
-                for n in pool.share(of: batch, worker: worker) {
+                while let n = queue.take(below: batch) {
                     let columns = patches(first.pointer + n * g.imageSize, worker: worker)
                     BLAS.sgemm(transposeA: false, transposeB: false, m: outputs, n: pixels, k: patch, alpha: 1,
                                a: second.pointer, lda: patch, b: columns, ldb: pixels, beta: 0,
@@ -41,34 +68,40 @@ extension Executable {
         case .conv2dInputGrad:
             // dpatches = Wᵀ [C·KH·KW, O] · dy[n] [O, OH·OW]; dx[n] = col2im(dpatches)
             pool.run { worker in
-                for n in pool.share(of: batch, worker: worker) {
+                while let n = queue.take(below: batch) {
                     let target = col2im == nil ? result.pointer + n * g.imageSize : scratch[worker].pointer
                     BLAS.sgemm(transposeA: true, transposeB: false, m: patch, n: pixels, k: outputs, alpha: 1,
                                a: second.pointer, lda: patch, b: first.pointer + n * outputs * pixels, ldb: pixels, beta: 0,
                                c: target, ldc: pixels)
-                    if let col2im {
-                        var table: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) = (result.pointer + n * g.imageSize, target)
-                        withUnsafeMutablePointer(to: &table) {
-                            $0.withMemoryRebound(to: UnsafeMutablePointer<Float>.self, capacity: 2) { col2im($0, 0, Int64(g.channels * g.height)) }
-                        }
-                    }
+                    if let col2im { call(col2im, result.pointer + n * g.imageSize, target, end: g.channels * g.height) }
                 }
             }
         case .conv2dFilterGrad:
-            // dW [O, C·KH·KW] = Σₙ dy[n] [O, OH·OW] · patches(x[n])ᵀ, a partial sum per worker.
+            // dWᵀ [C·KH·KW, O] = Σₙ patches(x[n]) · dy[n]ᵀ (this orientation runs ~15% faster in
+            // OpenBLAS than dy[n] · patchesᵀ), one partial sum per group of images; dW = (Σ dWᵀ)ᵀ.
             let filterSize = outputs * patch
+            let groups = Swift.min(partials.count, batch)
+            let group = WorkerPool(count: groups)
             pool.run { worker in
-                partials[worker].pointer.initialize(repeating: 0, count: filterSize)
-                for n in pool.share(of: batch, worker: worker) {
-                    let columns = patches(first.pointer + n * g.imageSize, worker: worker)
-                    BLAS.sgemm(transposeA: false, transposeB: true, m: outputs, n: patch, k: pixels, alpha: 1,
-                               a: second.pointer + n * outputs * pixels, lda: pixels, b: columns, ldb: pixels, beta: 1,
-                               c: partials[worker].pointer, ldc: patch)
+                while let index = queue.take(below: groups) {
+                    let sum = partials[index].pointer
+                    sum.initialize(repeating: 0, count: filterSize)
+                    for n in group.share(of: batch, worker: index) {
+                        let columns = patches(first.pointer + n * g.imageSize, worker: worker)
+                        BLAS.sgemm(transposeA: false, transposeB: true, m: patch, n: outputs, k: pixels, alpha: 1,
+                                   a: columns, lda: pixels, b: second.pointer + n * outputs * pixels, ldb: pixels, beta: 1,
+                                   c: sum, ldc: outputs)
+                    }
                 }
             }
-            result.pointer.update(from: partials[0].pointer, count: filterSize)
-            for worker in 1..<pool.count {
-                for i in 0..<filterSize { result.pointer[i] += partials[worker].pointer[i] }
+            guard groups > 0 else { result.pointer.initialize(repeating: 0, count: filterSize); return }
+            let total = partials[0].pointer
+            for index in 1..<groups {
+                let sum = partials[index].pointer
+                for i in 0..<filterSize { total[i] += sum[i] }
+            }
+            for o in 0..<outputs {
+                for k in 0..<patch { result.pointer[o * patch + k] = total[k * outputs + o] }
             }
         default:
             break

@@ -34,7 +34,7 @@ public final class Executable: @unchecked Sendable {
     private(set) var pointers: [UnsafeMutablePointer<Float>?]
     private var arguments: [UnsafeMutablePointer<UnsafeMutablePointer<Float>>?]
     let scratch: [UnsafeMutablePointer<Float>]     // per worker: a patch matrix
-    let partials: [UnsafeMutablePointer<Float>]    // per worker: a filter gradient
+    let partials: [UnsafeMutablePointer<Float>]    // per group of images: a filter gradient
     private var blasThreads = -1
 
     /// Compiles `graph` into `cache` (the process's shared one by default), using `threads` workers.
@@ -79,7 +79,7 @@ public final class Executable: @unchecked Sendable {
             filterFloats = Swift.max(filterFloats, geometry.outputChannels * geometry.patchSize)
         }
         scratch = (0..<workers.count).map { _ in .allocate(capacity: patchFloats) }
-        partials = (0..<workers.count).map { _ in .allocate(capacity: filterFloats) }
+        partials = (0..<Swift.max(workers.count, Executable.filterGradientGroups)).map { _ in .allocate(capacity: filterFloats) }
         compileSeconds = Date().timeIntervalSince(start)
     }
 

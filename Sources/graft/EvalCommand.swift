@@ -30,6 +30,8 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Epochs of fine-tuning.") var finetuneEpochs = 20
     @Option(name: .long, help: "Evaluate on the first N training images only (0: all).") var trainImages = 0
     @Flag(name: .long, help: "Print one JSON object.") var json = false
+    @Flag(name: .long, help: "Also evaluate the random-init encoder and raw pixels the same way, and print a table.")
+    var withBaselines = false
 
     func validate() throws {
         guard (checkpoint != nil) != (baseline != nil) else {
@@ -62,23 +64,50 @@ struct EvalCommand: ParsableCommand {
                     FileHandle.standardError.write(Data((line + "\n").utf8))
                 }
                 results["finetune_\(labels.rawValue)"] = accuracy
-            } else {
-                let protocols: Set<EvaluationProtocol> = `protocol` == "all" ? [.linear, .knn] : [EvaluationProtocol(rawValue: `protocol`)!]
+                report([(label, results)])
+                return
+            }
+            let protocols: Set<EvaluationProtocol> = `protocol` == "all" ? [.linear, .knn] : [EvaluationProtocol(rawValue: `protocol`)!]
+            var rows: [(String, [String: Any])] = []
+            var sources = [(label, source)]
+            if withBaselines {
+                let encoder: ResNetConfig
+                if case .encoder(let config, _) = source { encoder = config } else { encoder = ModelCatalog.model(named: model)!.encoder }
+                sources.append(("random-init encoder", .encoder(encoder, try EncoderFeatures.trace(encoder, batchSize: 1).initialValues)))
+                sources.append(("raw pixels", .rawPixels))
+            }
+            for (name, source) in sources {
+                FileHandle.standardError.write(Data("evaluating \(name)...\n".utf8))
+                var row: [String: Any] = ["model": name]
                 for (key, value) in try Evaluation.linearAndKNN(source, train: train, test: test, probe: LinearProbe(epochs: probeEpochs),
                                                                 protocols: protocols) {
-                    results[key] = value
+                    row[key] = value
                 }
+                rows.append((name, row))
             }
-            if json {
-                let data = try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
-            } else {
-                for key in results.keys.sorted() where key != "model" {
-                    print("\(label)  \(key)  \(String(format: "%.2f%%", (results[key] as! Double) * 100))")
-                }
-            }
+            report(rows)
         } catch {
             exitWithDiagnostic(error)
+        }
+    }
+
+    /// Prints the results: JSON (one object, or an array with baselines) or a table.
+    func report(_ rows: [(String, [String: Any])]) {
+        if json {
+            let object: Any = rows.count == 1 ? rows[0].1 : rows.map(\.1)
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let keys = Array(Set(rows.flatMap { $0.1.keys }).subtracting(["model"])).sorted()
+        let names = ["linear": "linear probe", "knn20": "kNN k=20", "knn200": "kNN k=200"]
+        let width = Swift.max(24, rows.map(\.0.count).max() ?? 0)
+        print("representation".padding(toLength: width, withPad: " ", startingAt: 0) + keys.map { "  " + (names[$0] ?? $0).padding(toLength: 13, withPad: " ", startingAt: 0) }.joined())
+        for (name, row) in rows {
+            let cells = keys.map { key in
+                "  " + ((row[key] as? Double).map { String(format: "%.2f%%", $0 * 100) } ?? "-").padding(toLength: 13, withPad: " ", startingAt: 0)
+            }
+            print(name.padding(toLength: width, withPad: " ", startingAt: 0) + cells.joined())
         }
     }
 

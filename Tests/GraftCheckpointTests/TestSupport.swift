@@ -1,6 +1,7 @@
 // TestSupport: temp directories, hand-built safetensors files and a Python runner for the tests.
 
 import Foundation
+import GraftTestSupport
 import Testing
 import GraftIR
 @testable import GraftCheckpoint
@@ -69,14 +70,6 @@ let python3: String? = {
 
 /// Runs `python3 -c script arguments…`; returns its exit status and its stdout and stderr together.
 func runPython(_ script: String, arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python3!)
-    process.arguments = ["-c", script] + arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let result = try runProgram(URL(fileURLWithPath: python3!), ["-c", script] + arguments)
+    return (result.status, result.stdout + result.stderr)
 }

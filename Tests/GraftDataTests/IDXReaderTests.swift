@@ -3,6 +3,7 @@
 import Foundation
 import GraftIR
 import Testing
+import GraftTestSupport
 @testable import GraftData
 
 @Suite struct IDXReaderTests {
@@ -35,11 +36,8 @@ import Testing
         let folder = try TemporaryFolder()
         let (images, labels) = try writeSet(folder, gzipped: false)
         for path in [images, labels] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/gzip")
-            process.arguments = ["-9", path]
-            try process.run()
-            process.waitUntilExit()
+            let result = try runProgram(URL(fileURLWithPath: "/usr/bin/gzip"), ["-9", path])
+            #expect(result.status == 0, "\(result.stderr)")
         }
         let set = try FashionMNIST.load(directory: folder.path, split: .train)
         #expect(set.images == imageBytes.map { Float($0) / 255 })

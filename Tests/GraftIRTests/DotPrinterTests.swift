@@ -2,6 +2,7 @@
 
 import Foundation
 import Testing
+import GraftTestSupport
 import GraftIR
 
 /// The `dot` executable on PATH, or nil.
@@ -16,31 +17,8 @@ private func findDot() -> String? {
 
 /// Runs `dot -T<format>` on `source`; returns its exit status, stdout and stderr.
 private func runDot(_ dot: String, format: String, source: String) throws -> (status: Int32, output: String, error: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: dot)
-    process.arguments = ["-T\(format)"]
-    let (input, output, error) = (Pipe(), Pipe(), Pipe())
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    // Read both outputs while writing, so a large output cannot block `dot` on a full pipe.
-    nonisolated(unsafe) var outputData = Data()
-    nonisolated(unsafe) var errorData = Data()
-    let group = DispatchGroup()
-    for (handle, index) in [(output.fileHandleForReading, 0), (error.fileHandleForReading, 1)] {
-        group.enter()
-        DispatchQueue.global().async {
-            let data = handle.readDataToEndOfFile()
-            if index == 0 { outputData = data } else { errorData = data }
-            group.leave()
-        }
-    }
-    input.fileHandleForWriting.write(Data(source.utf8))
-    try input.fileHandleForWriting.close()
-    group.wait()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+    let result = try runProgram(URL(fileURLWithPath: dot), ["-T\(format)"], input: source)
+    return (result.status, result.stdout, result.stderr)
 }
 
 @Suite("DOT printer")

@@ -65,6 +65,8 @@ let opCases: [OpCase] = {
         OpCase(label: "conv2d 1x1 stride 2", inputs: [("a", "f32[3,2,8,8]"), ("b", "f32[4,2,1,1]")], statement: "conv2d(%a, %b) {padding = [0, 0], stride = [2, 2]}", result: "f32[3,4,4,4]"),
         OpCase(label: "conv2d 5x3 padding 2x1 stride 2x1", inputs: [("a", "f32[3,2,9,7]"), ("b", "f32[3,2,5,3]")], statement: "conv2d(%a, %b) {padding = [2, 1], stride = [2, 1]}", result: "f32[3,3,5,7]"),
         OpCase(label: "conv2d 3x3 stride 1x2 no padding", inputs: [("a", "f32[3,2,6,9]"), ("b", "f32[4,2,3,3]")], statement: "conv2d(%a, %b) {padding = [0, 0], stride = [1, 2]}", result: "f32[3,4,4,4]"),
+        OpCase(label: "conv2d batch 11", inputs: [("a", "f32[11,3,6,5]"), ("b", "f32[2,3,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[11,2,6,5]"),
+        OpCase(label: "conv2d stride 3 (gathers)", inputs: [("a", "f32[3,2,10,40]"), ("b", "f32[3,2,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [3, 3]}", result: "f32[3,3,4,14]"),
         OpCase(label: "conv2d 1x1", inputs: [("a", "f32[3,2,5,5]"), ("b", "f32[4,2,1,1]")], statement: "conv2d(%a, %b) {padding = [0, 0], stride = [1, 1]}", result: "f32[3,4,5,5]"),
     ]
     return cases

@@ -2,38 +2,11 @@
 
 import Testing
 import Foundation
+import GraftTestSupport
 
-/// Runs a program; output goes through files so large outputs cannot block it.
 func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("graft-train-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let out = directory.appendingPathComponent("out"), err = directory.appendingPathComponent("err")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    try process.run()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: try Data(contentsOf: out), as: UTF8.self),
-            String(decoding: try Data(contentsOf: err), as: UTF8.self))
-}
-
-func graftBinary() throws -> URL {
-    let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for candidate in [directory, directory.deletingLastPathComponent()] {
-        let url = candidate.appendingPathComponent("graft")
-        if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-    }
-    throw TestFailure("the graft binary was not found next to \(directory.path); build it with `swift build`")
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+    let result = try runProgram(executable, arguments)
+    return (result.status, result.stdout, result.stderr)
 }
 
 /// Writes a small Fashion-MNIST-shaped dataset (plain IDX files): each class a different
@@ -159,19 +132,14 @@ func metricsWithoutTiming(_ path: URL) throws -> [String] {
         let out = root.appendingPathComponent("killed")
         let path = out.appendingPathComponent("checkpoint.safetensors").path
         for attempt in 0..<3 {
-            let process = Process()
-            process.executableURL = try graftBinary()
-            process.arguments = ["train", "byol-t", "--data", data.path, "--epochs", "50", "--batch-size", "32", "--knn-train", "0",
-                                 "--out", out.path, "--checkpoint-every", "1", "--seed", "\(attempt)"]
-            process.standardError = FileHandle.nullDevice
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
+            let pid = try startProgram(try graftBinary(), ["train", "byol-t", "--data", data.path, "--epochs", "50", "--batch-size", "32",
+                                                          "--knn-train", "0", "--out", out.path, "--checkpoint-every", "1", "--seed", "\(attempt)"])
             // Wait for checkpoints to be written continually, then SIGKILL at an arbitrary moment.
             let deadline = Date().addingTimeInterval(60)
             while !FileManager.default.fileExists(atPath: path) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
             Thread.sleep(forTimeInterval: 0.3 + 0.37 * Double(attempt))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            kill(pid, SIGKILL)
+            wait(pid)
             // Whatever was happening, the checkpoint at `path` is complete and resumable.
             let eval = try run(try graftBinary(), ["export", path, "-o", out.appendingPathComponent("e.safetensors").path])
             #expect(eval.status == 0, "attempt \(attempt): \(eval.stderr)")

@@ -59,6 +59,7 @@ public enum KernelCompiler {
             bodies.append(emitter.emitFunction(named: "KERNEL"))
             declarations.formUnion(emitter.declarations)
         }
+        if geometries.contains(where: { !$0.isPointwise }) { declarations.formUnion(ConvolutionKernels.declarations) }
         return (bodies, declarations, geometries)
     }
 }

@@ -25,6 +25,9 @@ struct LoopEmitter {
     private var argument: [ValueID: String] = [:]       // materialized input -> pointer SSA name
     private var memo: [String: String] = [:]            // "value@index" -> SSA name
     private(set) var declarations: Set<String> = []
+    /// Reduction loops that cover several adjacent axes: their per-axis indices and the loop
+    /// variable that linearizes back to them.
+    private var merged: [(names: [String], extents: [Int], loop: String)] = []
 
     init(graph: Graph, kernel: FusedKernel) {
         self.graph = graph
@@ -138,15 +141,25 @@ struct LoopEmitter {
         var full = [String](repeating: "0", count: operandShape.count)
         for (position, axis) in keptAxes.enumerated() { full[axis] = keptIndices[position] }
 
-        var loopNames: [String] = []
+        // One loop per run of adjacent reduced axes (BatchNorm's H and W become one loop of
+        // H·W contiguous elements, which vectorizes well).
+        var runs: [[Int]] = []
         for axis in axes {
-            let label = "r\(axis)"
+            if let last = runs.last?.last, last + 1 == axis { runs[runs.count - 1].append(axis) } else { runs.append([axis]) }
+        }
+        var loopNames: [String] = []
+        var loopExtents: [Int] = []
+        for run in runs {
+            let label = "r\(run[0])"
             loopNames.append(label)
+            loopExtents.append(run.map { operandShape[$0] }.reduce(1, *))
             emit("br label %\(label).head")
             lines.append("\(label).head:")
             // The phi's back edge comes from this loop's latch, emitted after the inner loops.
             emit("%\(label).j = phi i64 [ 0, %\(previousBlock(label, loopNames)) ], [ %\(label).next, %\(label).latch ]")
-            full[axis] = "%\(label).j"
+            let indices = run.count == 1 ? ["%\(label).j"] : delinearize("%\(label).j", shape: run.map { operandShape[$0] })
+            for (axis, index) in zip(run, indices) { full[axis] = index }
+            if run.count > 1 { merged.append((names: indices, extents: run.map { operandShape[$0] }, loop: "%\(label).j")) }
         }
         let element = value(of: operand, at: .multi(full))
         let accumulated = assign("load float, float* %acc, align 4")
@@ -154,12 +167,12 @@ struct LoopEmitter {
         emit("store float \(combined), float* %acc, align 4")
         // Latches from the innermost loop out; each exits into the enclosing loop's latch.
         if axes.isEmpty { emit("br label %reduced") }
-        for (position, axis) in axes.enumerated().reversed() {
+        for position in loopNames.indices.reversed() {
             let label = loopNames[position]
-            if position == axes.count - 1 { emit("br label %\(label).latch") }
+            if position == loopNames.count - 1 { emit("br label %\(label).latch") }
             lines.append("\(label).latch:")
             emit("%\(label).next = add nuw nsw i64 %\(label).j, 1")
-            emit("%\(label).done = icmp eq i64 %\(label).next, \(operandShape[axis])")
+            emit("%\(label).done = icmp eq i64 %\(label).next, \(loopExtents[position])")
             let exit = position == 0 ? "reduced" : "\(loopNames[position - 1]).latch"
             emit("br i1 %\(label).done, label %\(exit), label %\(label).head")
         }
@@ -324,8 +337,22 @@ struct LoopEmitter {
         case .multi(let names):
             var result: String?
             var step = 1
-            for axis in (0..<shape.count).reversed() {
-                defer { step *= shape[axis] }
+            var axis = shape.count - 1
+            while axis >= 0 {
+                // A run of indices that came from one merged loop contributes that loop's
+                // variable times the run's innermost stride.
+                if let group = merged.first(where: { group in
+                    let count = group.names.count
+                    return axis + 1 >= count && Array(names[(axis + 1 - count)...axis]) == group.names
+                        && Array(shape[(axis + 1 - count)...axis]) == group.extents
+                }) {
+                    let term = step == 1 ? group.loop : assign("mul nuw nsw i64 \(group.loop), \(step)")
+                    result = result.map { assign("add nuw nsw i64 \($0), \(term)") } ?? term
+                    step *= group.extents.reduce(1, *)
+                    axis -= group.names.count
+                    continue
+                }
+                defer { step *= shape[axis]; axis -= 1 }
                 guard shape[axis] != 1, names[axis] != "0" else { continue }
                 let term = step == 1 ? names[axis] : assign("mul nuw nsw i64 \(names[axis]), \(step)")
                 result = result.map { assign("add nuw nsw i64 \($0), \(term)") } ?? term

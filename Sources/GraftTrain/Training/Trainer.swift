@@ -101,7 +101,11 @@ public final class Trainer {
         if startStep == 0 { metrics.write(["event": "start", "step": 0, "model": options.model, "batch_size": options.batchSize, "epochs": options.epochs]) }
         let stepsPerEpoch = batcher.stepsPerEpoch
         let totalSteps = options.epochs * stepsPerEpoch
-        let batches = BatchPrefetcher(dataset: train, batchSize: options.batchSize, seed: options.seed,
+        var view1 = Augmentation.byolT, view2 = Augmentation.byolTPrime
+        view1.cropScale = options.minimumCropScale...1
+        view2.cropScale = options.minimumCropScale...1
+        let batches = BatchPrefetcher(dataset: train, augmentation: BYOLAugmentation(view1: view1, view2: view2),
+                                      batchSize: options.batchSize, seed: options.seed,
                                       startEpoch: startStep / stepsPerEpoch, startStep: startStep % stepsPerEpoch)
         let monitor = options.monitorTrainImages > 0 ? try KNNMonitor(entry: entry, train: train, test: test, options: options) : nil
         interruptRequested = 0
@@ -111,6 +115,7 @@ public final class Trainer {
         var lastLoss: Float = .nan
         var windowStart = Date(), windowImages = 0
         let runStart = Date()
+        var lastProgress = Date.distantPast
         var stepIndex = startStep
         while stepIndex < totalSteps {
             let batch = batches.next()
@@ -136,9 +141,14 @@ public final class Trainer {
                 windowStart = Date()
                 windowImages = 0
             }
-            let remaining = Double(totalSteps - stepIndex) * Date().timeIntervalSince(runStart) / Double(stepIndex - startStep)
-            progress(String(format: "epoch %d/%d  step %d/%d  loss %.4f  %.0f img/s  ETA %@", batch.epoch + 1, options.epochs,
-                            stepIndex, totalSteps, loss, rate, Trainer.clock(remaining)))
+            // The progress line: at most every half second on a terminal, every 30 s in a log.
+            let now = Date()
+            if now.timeIntervalSince(lastProgress) >= (isatty(2) != 0 ? 0.5 : 30) || stepIndex == totalSteps {
+                lastProgress = now
+                let remaining = Double(totalSteps - stepIndex) * now.timeIntervalSince(runStart) / Double(stepIndex - startStep)
+                progress(String(format: "epoch %d/%d  step %d/%d  loss %.4f  %.0f img/s  ETA %@", batch.epoch + 1, options.epochs,
+                                stepIndex, totalSteps, loss, rate, Trainer.clock(remaining)))
+            }
             let endOfEpoch = stepIndex % stepsPerEpoch == 0
             let stopping = stepIndex == stopAt
             if endOfEpoch || (options.checkpointEvery > 0 && stepIndex % options.checkpointEvery == 0) || interruptRequested != 0 || stopping {

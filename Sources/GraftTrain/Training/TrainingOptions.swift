@@ -21,6 +21,8 @@ public struct TrainingOptions: Sendable, Codable, Hashable {
     public var monitorTestImages: Int
     /// Train on the first this many training images (0: all), for quick runs and tests.
     public var trainImages: Int
+    /// The smallest area fraction of BYOL's random resized crop (the paper: 0.08).
+    public var minimumCropScale: Double = 0.08
 
     public init(model: String, dataDirectory: String, epochs: Int, batchSize: Int, learningRate: Double? = nil,
                 warmupEpochs: Double = 1, tauBase: Double = 0.99, seed: UInt64 = 0, outputDirectory: String,
