@@ -224,14 +224,4 @@ extension Op {
         default: nil
         }
     }
-
-    /// Ops applied element by element to operands of one shape.
-    public var isElementwise: Bool {
-        switch self {
-        case .neg, .abs, .exp, .log, .sqrt, .rsqrt, .tanh, .relu, .convert, .stopGradient,
-            .add, .sub, .mul, .div, .max, .min, .compare, .select:
-            true
-        default: false
-        }
-    }
 }

@@ -31,15 +31,6 @@ extension Graph {
         append(Node(op, type: type, location: location))
     }
 
-    /// For each value, how many nodes, outputs and assigns read it.
-    public var useCounts: [Int] {
-        var counts = [Int](repeating: 0, count: nodes.count)
-        for node in nodes { for operand in node.operands { counts[operand] += 1 } }
-        for output in outputs { counts[output] += 1 }
-        for assign in assigns { counts[assign.value] += 1 }
-        return counts
-    }
-
     /// Rebuilds the graph keeping the nodes for which `keep` is true, in an order where every
     /// node follows its operands (declarations first, then the original order where it
     /// already holds); operands of kept nodes are replaced through `replacement` first.
