@@ -4,7 +4,8 @@
 // A value is *materialized* (written to a buffer) when something needs it as a whole: it is
 // declared (input, param, state), returned or assigned, a reduction or contraction result, an
 // operand of a contraction (the BLAS reads contiguous buffers), or an elementwise value read
-// by several consumers (recomputing it would repeat work). Every other value is *inlined*:
+// by several consumers whose recomputation would cost more than its buffer (see
+// `isRecomputable`). Every other value is *inlined*:
 // computed inside the loop of the one kernel that reads it, at the index that kernel needs,
 // so elementwise chains, broadcasts, reshapes, transposes, slices and pads cost no memory
 // traffic (a broadcast or a transpose becomes index arithmetic). A reduction fuses its
@@ -55,7 +56,9 @@ public struct FusionPlan: Sendable {
                     for operand in node.operands { materialized[operand] = true }
                 }
             case .elementwise:
-                if users[id].count > 1 { materialized[id] = true }
+                if users[id].count > 1 && !FusionPlan.isRecomputable(id, in: graph, materialized: materialized) {
+                    materialized[id] = true
+                }
             case .layout, .leaf:
                 break
             }
@@ -66,7 +69,10 @@ public struct FusionPlan: Sendable {
         // A chain of layout ops over materialized values or leaves is pure index arithmetic.
         var isCheapView = [Bool](repeating: false, count: graph.nodes.count)
         for (id, node) in graph.nodes.enumerated() where FusionPlan.category(node.op) == .layout {
-            let cheap = node.operands.allSatisfy { materialized[$0] || FusionPlan.category(graph[$0].op) == .leaf || isCheapView[$0] }
+            let cheap = node.operands.allSatisfy {
+                materialized[$0] || FusionPlan.category(graph[$0].op) == .leaf || isCheapView[$0]
+                    || (FusionPlan.category(graph[$0].op) == .elementwise && FusionPlan.isRecomputable($0, in: graph, materialized: materialized))
+            }
             if cheap { isCheapView[id] = true } else if users[id].count > 1 { materialized[id] = true }
         }
         self.materialized = materialized
@@ -95,6 +101,40 @@ public struct FusionPlan: Sendable {
             kernels.append(FusedKernel(kind: kind, root: id, body: body, inputs: inputs))
         }
         self.kernels = kernels
+    }
+
+    /// Ops an inlined expression may hold and still be recomputed in every consumer.
+    static let recomputationBudget = 8
+
+    /// Whether the elementwise value `id`, read by several consumers, is cheaper recomputed in
+    /// each than written once and read back: its inlined expression (through values not
+    /// materialized so far; operands precede users, so they are decided) has at most
+    /// `recomputationBudget` ops and reads at most one materialized value as large as half of
+    /// it. Recomputing then reads one tensor where materializing writes one and reads it back
+    /// per consumer: BatchNorm's centred, normalised and affine values are recomputed from the
+    /// convolution's output instead of each taking a buffer.
+    static func isRecomputable(_ id: ValueID, in graph: Graph, materialized: [Bool]) -> Bool {
+        let size = graph[id].type.elementCount
+        var ops = 0
+        var largeReads = Set<ValueID>()
+        var visited = Set<ValueID>()
+        func walk(_ value: ValueID) -> Bool {
+            guard visited.insert(value).inserted else { return true }
+            if materialized[value] {
+                if 2 * graph[value].type.elementCount >= size { largeReads.insert(value) }
+                return largeReads.count <= 1
+            }
+            switch category(graph[value].op) {
+            case .leaf: return true
+            case .elementwise, .layout:
+                if category(graph[value].op) == .elementwise { ops += 1 }
+                guard ops <= recomputationBudget else { return false }
+                return graph[value].operands.allSatisfy(walk)
+            case .declaration, .reduction, .contraction:
+                return true   // always materialized; not reached
+            }
+        }
+        return walk(id)
     }
 
     enum Category { case declaration, leaf, elementwise, layout, reduction, contraction }

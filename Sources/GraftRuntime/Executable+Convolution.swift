@@ -33,18 +33,19 @@ extension Executable {
         let batch = graph[node.operands[0]].type.shape[0]
         let patch = g.patchSize, pixels = g.outputPixels, outputs = g.outputChannels
         let im2col = kernels.im2col[g], col2im = kernels.col2im[g]
+        let product = ConvolutionProduct.of(node.op, geometry: g)
+        let generated = product.flatMap { kernels.products[$0] }
+        let blocks = product?.blocks ?? 0
         let pool = workers
         let scratch = self.scratch.map(SharedPointer.init), partials = self.partials.map(SharedPointer.init)
         let result = SharedPointer(pointers[root]!)
         let first = SharedPointer(pointers[node.operands[0]]!), second = SharedPointer(pointers[node.operands[1]]!)
         let queue = WorkQueue()
 
-        /// Calls `kernel` (im2col or col2im) with its two pointers over [0, end).
-        @Sendable func call(_ kernel: KernelFunction, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, end: Int) {
-            var table: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) = (a, b)
-            withUnsafeMutablePointer(to: &table) {
-                $0.withMemoryRebound(to: UnsafeMutablePointer<Float>.self, capacity: 2) { kernel($0, 0, Int64(end)) }
-            }
+        /// Calls `kernel` over [0, end) with the buffer table `pointers`.
+        @Sendable func call(_ kernel: KernelFunction, _ pointers: UnsafeMutablePointer<Float>..., end: Int) {
+            var table = pointers
+            table.withUnsafeMutableBufferPointer { kernel($0.baseAddress!, 0, Int64(end)) }
         }
 
         /// The patch matrix [C·KH·KW, OH·OW] of `image` (the image itself for 1×1 convolutions).
@@ -60,9 +61,13 @@ extension Executable {
             pool.run { worker in
                 while let n = queue.take(below: batch) {
                     let columns = patches(first.pointer + n * g.imageSize, worker: worker)
-                    BLAS.sgemm(transposeA: false, transposeB: false, m: outputs, n: pixels, k: patch, alpha: 1,
-                               a: second.pointer, lda: patch, b: columns, ldb: pixels, beta: 0,
-                               c: result.pointer + n * outputs * pixels, ldc: pixels)
+                    let output = result.pointer + n * outputs * pixels
+                    if let generated {
+                        call(generated, output, second.pointer, columns, end: blocks)
+                    } else {
+                        BLAS.sgemm(transposeA: false, transposeB: false, m: outputs, n: pixels, k: patch, alpha: 1,
+                                   a: second.pointer, lda: patch, b: columns, ldb: pixels, beta: 0, c: output, ldc: pixels)
+                    }
                 }
             }
         case .conv2dInputGrad:
@@ -70,15 +75,20 @@ extension Executable {
             pool.run { worker in
                 while let n = queue.take(below: batch) {
                     let target = col2im == nil ? result.pointer + n * g.imageSize : scratch[worker].pointer
-                    BLAS.sgemm(transposeA: true, transposeB: false, m: patch, n: pixels, k: outputs, alpha: 1,
-                               a: second.pointer, lda: patch, b: first.pointer + n * outputs * pixels, ldb: pixels, beta: 0,
-                               c: target, ldc: pixels)
+                    let gradient = first.pointer + n * outputs * pixels
+                    if let generated {
+                        call(generated, target, second.pointer, gradient, end: blocks)
+                    } else {
+                        BLAS.sgemm(transposeA: true, transposeB: false, m: patch, n: pixels, k: outputs, alpha: 1,
+                                   a: second.pointer, lda: patch, b: gradient, ldb: pixels, beta: 0, c: target, ldc: pixels)
+                    }
                     if let col2im { call(col2im, result.pointer + n * g.imageSize, target, end: g.channels * g.height) }
                 }
             }
         case .conv2dFilterGrad:
-            // dWᵀ [C·KH·KW, O] = Σₙ patches(x[n]) · dy[n]ᵀ (this orientation runs ~15% faster in
-            // OpenBLAS than dy[n] · patchesᵀ), one partial sum per group of images; dW = (Σ dWᵀ)ᵀ.
+            // One partial sum per group of images. Generated: dW [O, C·KH·KW] += dy[n] · patches(x[n])ᵀ;
+            // BLAS: dWᵀ [C·KH·KW, O] += patches(x[n]) · dy[n]ᵀ (this orientation runs ~15% faster in
+            // OpenBLAS than dy[n] · patchesᵀ), and dW = (Σ dWᵀ)ᵀ.
             let filterSize = outputs * patch
             let groups = Swift.min(partials.count, batch)
             let group = WorkerPool(count: groups)
@@ -88,9 +98,13 @@ extension Executable {
                     sum.initialize(repeating: 0, count: filterSize)
                     for n in group.share(of: batch, worker: index) {
                         let columns = patches(first.pointer + n * g.imageSize, worker: worker)
-                        BLAS.sgemm(transposeA: false, transposeB: true, m: patch, n: outputs, k: pixels, alpha: 1,
-                                   a: columns, lda: pixels, b: second.pointer + n * outputs * pixels, ldb: pixels, beta: 1,
-                                   c: sum, ldc: outputs)
+                        let gradient = second.pointer + n * outputs * pixels
+                        if let generated {
+                            call(generated, sum, gradient, columns, end: blocks)
+                        } else {
+                            BLAS.sgemm(transposeA: false, transposeB: true, m: patch, n: outputs, k: pixels, alpha: 1,
+                                       a: columns, lda: pixels, b: gradient, ldb: pixels, beta: 1, c: sum, ldc: outputs)
+                        }
                     }
                 }
             }
@@ -100,8 +114,12 @@ extension Executable {
                 let sum = partials[index].pointer
                 for i in 0..<filterSize { total[i] += sum[i] }
             }
-            for o in 0..<outputs {
-                for k in 0..<patch { result.pointer[o * patch + k] = total[k * outputs + o] }
+            if generated != nil {
+                result.pointer.update(from: total, count: filterSize)
+            } else {
+                for o in 0..<outputs {
+                    for k in 0..<patch { result.pointer[o * patch + k] = total[k * outputs + o] }
+                }
             }
         default:
             break

@@ -68,6 +68,11 @@ let opCases: [OpCase] = {
         OpCase(label: "conv2d batch 11", inputs: [("a", "f32[11,3,6,5]"), ("b", "f32[2,3,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[11,2,6,5]"),
         OpCase(label: "conv2d stride 3 (gathers)", inputs: [("a", "f32[3,2,10,40]"), ("b", "f32[3,2,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [3, 3]}", result: "f32[3,3,4,14]"),
         OpCase(label: "conv2d 1x1", inputs: [("a", "f32[3,2,5,5]"), ("b", "f32[4,2,1,1]")], statement: "conv2d(%a, %b) {padding = [0, 0], stride = [1, 1]}", result: "f32[3,4,5,5]"),
+        // Shapes for the generated products (ConvolutionProducts): partial row tiles, partial
+        // column blocks, masked vector tails, and filter gradients over 128 pixels or more.
+        OpCase(label: "conv2d wide, every tile partial", inputs: [("a", "f32[2,3,13,17]"), ("b", "f32[10,3,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[2,10,13,17]"),
+        OpCase(label: "conv2d 16 channels, whole tiles", inputs: [("a", "f32[2,16,16,12]"), ("b", "f32[16,16,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[2,16,16,12]"),
+        OpCase(label: "conv2d 1x1 wide", inputs: [("a", "f32[2,5,12,12]"), ("b", "f32[9,5,1,1]")], statement: "conv2d(%a, %b) {padding = [0, 0], stride = [1, 1]}", result: "f32[2,9,12,12]"),
     ]
     return cases
 }()

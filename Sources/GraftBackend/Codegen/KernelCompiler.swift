@@ -19,6 +19,8 @@ public struct CompiledKernels: @unchecked Sendable {
     /// The im2col and col2im loops of each convolution geometry.
     public var im2col: [ConvolutionGeometry: KernelFunction]
     public var col2im: [ConvolutionGeometry: KernelFunction]
+    /// The generated matrix products of the convolutions (absent ones run on the BLAS).
+    public var products: [ConvolutionProduct: KernelFunction]
     /// The module of the functions this plan added to the cache, as handed to LLVM and after O3
     /// (empty when every kernel was cached already).
     public var sourceIR: String
@@ -44,14 +46,21 @@ public enum KernelCompiler {
     }
 
     /// The function text of each kernel of `plan` (nil for contractions), with the name
-    /// `KERNEL`, and the convolution geometries the plan needs.
-    static func functionBodies(for plan: FusionPlan) -> (bodies: [String?], declarations: Set<String>, geometries: Set<ConvolutionGeometry>) {
+    /// `KERNEL`, the convolution geometries the plan needs, and their generated matrix
+    /// products (none without `vectorProducts`: they are written for AVX-512).
+    static func functionBodies(for plan: FusionPlan, vectorProducts: Bool)
+        -> (bodies: [String?], declarations: Set<String>, geometries: Set<ConvolutionGeometry>, products: Set<ConvolutionProduct>) {
         var declarations: Set<String> = []
         var geometries: Set<ConvolutionGeometry> = []
+        var products: Set<ConvolutionProduct> = []
         var bodies: [String?] = []
         for kernel in plan.kernels {
             guard kernel.kind != .contraction else {
-                if let geometry = geometry(of: plan.graph[kernel.root], in: plan.graph) { geometries.insert(geometry) }
+                let node = plan.graph[kernel.root]
+                if let geometry = geometry(of: node, in: plan.graph) {
+                    geometries.insert(geometry)
+                    if vectorProducts, let product = ConvolutionProduct.of(node.op, geometry: geometry) { products.insert(product) }
+                }
                 bodies.append(nil)
                 continue
             }
@@ -60,7 +69,8 @@ public enum KernelCompiler {
             declarations.formUnion(emitter.declarations)
         }
         if geometries.contains(where: { !$0.isPointwise }) { declarations.formUnion(ConvolutionKernels.declarations) }
-        return (bodies, declarations, geometries)
+        if !products.isEmpty { declarations.formUnion(ConvolutionProduct.declarations) }
+        return (bodies, declarations, geometries, products)
     }
 }
 
@@ -80,7 +90,8 @@ public final class KernelCache: @unchecked Sendable {
     public func compile(_ plan: FusionPlan) throws -> CompiledKernels {
         lock.lock()
         defer { lock.unlock() }
-        let (bodies, declarations, geometries) = KernelCompiler.functionBodies(for: plan)
+        let (bodies, declarations, geometries, products) = KernelCompiler.functionBodies(
+            for: plan, vectorProducts: jit.cpuFeatures.split(separator: ",").contains("+avx512f"))
         var convolutionBodies: [(ConvolutionGeometry, String, String)] = []   // geometry, im2col, col2im
         for geometry in geometries.sorted(by: { $0.suffix < $1.suffix }) where !geometry.isPointwise {
             convolutionBodies.append((geometry, ConvolutionKernels.im2col(geometry).text, ConvolutionKernels.col2im(geometry).text))
@@ -102,6 +113,10 @@ public final class KernelCache: @unchecked Sendable {
             convolutionNames.append((geometry, name(for: im2col, placeholder: ConvolutionKernels.im2col(geometry).name),
                                      name(for: col2im, placeholder: ConvolutionKernels.col2im(geometry).name)))
         }
+        let productNames = products.sorted { $0.name < $1.name }.map { product in
+            let (placeholder, text) = product.function()
+            return (product, name(for: text, placeholder: placeholder))
+        }
         let moduleText = (["; Graft kernels of @\(plan.graph.name)"] + declarations.sorted() + sources
             + ["attributes #0 = { nounwind }"]).joined(separator: "\n\n") + "\n"
         var optimized = ""
@@ -118,8 +133,10 @@ public final class KernelCache: @unchecked Sendable {
             im2col[geometry] = byName[gather]
             col2im[geometry] = byName[scatter]
         }
+        var productFunctions: [ConvolutionProduct: KernelFunction] = [:]
+        for (product, name) in productNames { productFunctions[product] = byName[name] }
         return CompiledKernels(loops: loopNames.map { $0.flatMap { byName[$0] } }, im2col: im2col, col2im: col2im,
-                               sourceIR: moduleText, optimizedIR: optimized,
-                               distinctFunctions: Set(loopNames.compactMap { $0 }).count + 2 * im2col.count)
+                               products: productFunctions, sourceIR: moduleText, optimizedIR: optimized,
+                               distinctFunctions: Set(loopNames.compactMap { $0 }).count + 2 * im2col.count + productFunctions.count)
     }
 }
