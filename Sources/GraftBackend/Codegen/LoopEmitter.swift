@@ -6,6 +6,11 @@
 // across threads. Every buffer holds 4-byte floats whatever the dtype (bool as 0/1, i32 as
 // integral floats, as in the reference interpreter); in registers a bool is an `i1`.
 //
+// An elementwise kernel that broadcasts or rearranges walks its range row by row: an outer
+// index over the leading dimensions and an inner loop over the trailing ones (at least 32
+// elements), so per-channel values (BatchNorm's scale, an rsqrt of a variance) depend only on
+// the outer index and LLVM hoists them out of the vectorized inner loop.
+//
 // Each value of the kernel's body is computed at the index its consumer needs: an
 // elementwise op at the same index as its consumer, a broadcast or transpose at a mapped
 // index, a reshape at the same linear index. Indices stay linear (one i64) while they can and
@@ -28,6 +33,8 @@ struct LoopEmitter {
     /// Reduction loops that cover several adjacent axes: their per-axis indices and the loop
     /// variable that linearizes back to them.
     private var merged: [(names: [String], extents: [Int], loop: String)] = []
+    /// Elements per row when an elementwise kernel walks rows (`%outer`, `%j`), else nil.
+    private var rowExtent: Int?
 
     init(graph: Graph, kernel: FusedKernel) {
         self.graph = graph
@@ -84,6 +91,10 @@ struct LoopEmitter {
             lines.append("latch:")
             store(value, type: rootType, at: "%i", into: output)
         default:
+            if let extent = LoopEmitter.rowExtent(of: kernel, in: graph) {
+                rowExtent = extent
+                return emitRows(header: header, output: output, extent: extent)
+            }
             let value = value(of: kernel.root, at: .linear("%i"))
             store(value, type: rootType, at: "%i", into: output)
         }
@@ -99,6 +110,61 @@ struct LoopEmitter {
         // An elementwise kernel has no inner blocks: its latch is the loop block itself.
         let text = (header + body).joined(separator: "\n")
         return kernel.kind == .reduction ? text : text.replacingOccurrences(of: "[ %i.next, %latch ]", with: "[ %i.next, %loop ]")
+    }
+
+    /// The row length of an elementwise kernel worth walking by rows: one whose body needs
+    /// per-dimension indices (a broadcast, transpose, slice, pad, concat or iota), split after
+    /// the leading dimensions where the trailing ones hold at least 32 elements (BatchNorm's
+    /// H·W of an [N, C, H, W] tensor; a whole row of a matrix).
+    static func rowExtent(of kernel: FusedKernel, in graph: Graph) -> Int? {
+        let needsDimensions = kernel.body.contains { id in
+            switch graph[id].op {
+            case .broadcast, .transpose, .slice, .pad, .concat, .iota: true
+            default: false
+            }
+        }
+        let shape = graph[kernel.root].type.shape
+        guard needsDimensions, shape.count >= 2 else { return nil }
+        var extent = 1
+        for axis in shape.indices.reversed().dropLast() {
+            extent *= shape[axis]
+            if extent >= 32 { return extent }
+        }
+        return nil
+    }
+
+    /// The function's output loop as rows of `extent` elements: `%outer` the row, `%j` the
+    /// position in it, `%i` the element; [begin, end) may start and end inside rows.
+    private mutating func emitRows(header: [String], output: String, extent: Int) -> String {
+        lines = []
+        let value = value(of: kernel.root, at: .linear("%i"))
+        store(value, type: graph[kernel.root].type, at: "%i", into: output)
+        let body = [
+            "row:",
+            "  %i0 = phi i64 [ %begin, %entry ], [ %i.rownext, %rowlatch ]",
+            "  %outer = udiv i64 %i0, \(extent)",
+            "  %j0 = urem i64 %i0, \(extent)",
+            "  %rowbase = sub i64 %i0, %j0",
+            "  %left = sub i64 %end, %rowbase",
+            "  %rowfits = icmp ult i64 %left, \(extent)",
+            "  %jend = select i1 %rowfits, i64 %left, i64 \(extent)",
+            "  br label %loop",
+            "loop:",
+            "  %j = phi i64 [ %j0, %row ], [ %j.next, %loop ]",
+            "  %i = add nuw nsw i64 %rowbase, %j",
+        ] + lines + [
+            "  %j.next = add nuw nsw i64 %j, 1",
+            "  %rowdone = icmp eq i64 %j.next, %jend",
+            "  br i1 %rowdone, label %rowlatch, label %loop",
+            "rowlatch:",
+            "  %i.rownext = add nuw nsw i64 %rowbase, %jend",
+            "  %done = icmp eq i64 %i.rownext, %end",
+            "  br i1 %done, label %exit, label %row",
+            "exit:",
+            "  ret void",
+            "}",
+        ]
+        return (header + body).joined(separator: "\n").replacingOccurrences(of: "label %exit, label %loop", with: "label %exit, label %row")
     }
 
     private mutating func store(_ value: String, type: TensorType, at index: String, into pointer: String) {
@@ -369,6 +435,12 @@ struct LoopEmitter {
     }
 
     private mutating func delinearize(_ name: String, shape: [Int]) -> [String] {
+        // The element index of a kernel walking rows: leading dimensions from the row, trailing
+        // ones from the position in it, wherever the shape splits at the row length.
+        if name == "%i", let extent = rowExtent,
+           let axis = (1..<shape.count).first(where: { shape[$0...].reduce(1, *) == extent }) {
+            return delinearize("%outer", shape: Array(shape[..<axis])) + delinearize("%j", shape: Array(shape[axis...]))
+        }
         var result = [String](repeating: "0", count: shape.count)
         var step = 1
         for axis in (0..<shape.count).reversed() {
