@@ -12,7 +12,8 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a declared model with its compiled training step.",
         discussion: """
             Writes <out>/checkpoint.safetensors (every epoch, atomically) and <out>/metrics.jsonl \
-            (loss, lr, tau, z_std, kNN accuracy). Ctrl-C saves a checkpoint and stops; --resume continues \
+            (loss, lr, tau, z_std, kNN accuracy, step time, share of time waiting for data). Ctrl-C saves a \
+            checkpoint and stops; --resume continues \
             bit for bit.
             """)
 
