@@ -37,6 +37,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Train on the first N training images only (0: all).") var trainImages = 0
     @Option(name: .long, help: "Stop after this optimizer step, saving a checkpoint to resume from.") var stopAtStep: Int?
     @Option(name: .long, help: "Smallest area fraction of the random resized crop (BYOL: 0.08).") var minCropScale = 0.08
+    @Option(name: .long, help: "Weight decay of the optimizer (default: the model's; BYOL's LARS 1.5e-6).") var weightDecay: Double?
 
     func validate() throws {
         guard resume != nil || model != nil else { throw ValidationError("name a model to train (see `graft models`), or --resume a checkpoint") }
@@ -47,6 +48,7 @@ struct TrainCommand: ParsableCommand {
         if let batchSize, batchSize < 2 { throw ValidationError("--batch-size must be at least 2 (BatchNorm needs a batch), got \(batchSize)") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, got \(lr)") }
         guard (0...1).contains(tauBase) else { throw ValidationError("--tau-base must be in [0, 1], got \(tauBase)") }
+        if let weightDecay, !(weightDecay >= 0 && weightDecay.isFinite) { throw ValidationError("--weight-decay must be a non-negative number, got \(weightDecay)") }
         guard minCropScale > 0, minCropScale <= 1 else { throw ValidationError("--min-crop-scale must be in (0, 1], got \(minCropScale)") }
         guard warmupEpochs >= 0, checkpointEvery >= 0, knnTrain >= 0, knnTest >= 0, trainImages >= 0 else {
             throw ValidationError("--warmup-epochs, --checkpoint-every, --knn-train, --knn-test and --train-images cannot be negative")
@@ -62,6 +64,7 @@ struct TrainCommand: ParsableCommand {
             outputDirectory: out ?? (resume.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? "runs/\(name)"),
             checkpointEvery: checkpointEvery, monitorTrainImages: knnTrain, monitorTestImages: knnTest, trainImages: trainImages)
         options.minimumCropScale = minCropScale
+        options.weightDecay = weightDecay
         do {
             let trainer = try Trainer(options, resume: resume)
             FileHandle.standardError.write(Data("training \(trainer.options.model) on \(trainer.train.name): \(trainer.train.count) images, batch \(trainer.options.batchSize), \(trainer.options.epochs) epochs; step compiled in \(String(format: "%.2f", trainer.step.compileSeconds)) s\n".utf8))

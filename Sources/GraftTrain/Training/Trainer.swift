@@ -48,8 +48,11 @@ public final class Trainer {
             options = saved.with(outputDirectory: options.outputDirectory)
             checkpoint = loaded
         }
-        guard let entry = ModelCatalog.model(named: options.model) else {
+        guard var entry = ModelCatalog.model(named: options.model) else {
             throw Diagnostic("unknown model '\(options.model)'; the declared models are: \(ModelCatalog.all.map(\.name).joined(separator: ", "))")
+        }
+        if let weightDecay = options.weightDecay {
+            entry.pipeline.optimizer = try Trainer.optimizer(entry.pipeline.optimizer, weightDecay: Float(weightDecay))
         }
         self.options = options
         self.entry = entry
@@ -183,6 +186,20 @@ public final class Trainer {
         }
         log("")
         return lastLoss
+    }
+
+    /// `optimizer` with its weight decay set to `weightDecay`.
+    static func optimizer(_ optimizer: any Pass & Sendable, weightDecay: Float) throws -> any Pass & Sendable {
+        switch optimizer {
+        case var lars as LARS:
+            lars.weightDecay = weightDecay
+            return lars
+        case var sgd as SGD:
+            sgd.weightDecay = weightDecay
+            return sgd
+        default:
+            throw Diagnostic("--weight-decay applies to LARS and SGD; this model's optimizer is \(optimizer.name)")
+        }
     }
 
     /// The step's inputs for a batch.

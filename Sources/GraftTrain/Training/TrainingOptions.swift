@@ -23,6 +23,8 @@ public struct TrainingOptions: Sendable, Codable, Hashable {
     public var trainImages: Int
     /// The smallest area fraction of BYOL's random resized crop (the paper: 0.08).
     public var minimumCropScale: Double = 0.08
+    /// Weight decay of the model's optimizer (LARS or SGD); nil: the model's own (BYOL 1.5e-6).
+    public var weightDecay: Double?
 
     public init(model: String, dataDirectory: String, epochs: Int, batchSize: Int, learningRate: Double? = nil,
                 warmupEpochs: Double = 1, tauBase: Double = 0.99, seed: UInt64 = 0, outputDirectory: String,
