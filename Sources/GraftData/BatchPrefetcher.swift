@@ -16,6 +16,9 @@ public struct AugmentedBatch: Sendable {
     public var view2: [Float]
     /// Labels of the images (for monitors; BYOL itself does not use them).
     public var labels: [Int32]
+    /// Wall-clock seconds the background thread spent preparing this batch (choosing it,
+    /// augmenting both views).
+    public var preparationSeconds: Double = 0
 }
 
 /// Yields `AugmentedBatch`es in training order forever (epoch after epoch), always preparing
@@ -67,10 +70,12 @@ public final class BatchPrefetcher: @unchecked Sendable {
     }
 
     private func prepare(epoch: Int, step: Int) {
+        let start = DispatchTime.now().uptimeNanoseconds
         if epochBatches?.epoch != epoch { epochBatches = (epoch, batcher.batches(epoch: epoch)) }
         let indices = epochBatches!.batches[step]
         let (view1, view2) = augmentation.twoViews(of: dataset, indices: indices, epoch: epoch, seed: seed)
         prepared = AugmentedBatch(epoch: epoch, step: step, indices: indices, view1: view1, view2: view2,
-                                  labels: indices.map { dataset.labels[$0] })
+                                  labels: indices.map { dataset.labels[$0] },
+                                  preparationSeconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 }

@@ -41,7 +41,7 @@ func writeSmallDataset(to directory: URL, train: Int, test: Int) throws {
 func metricsWithoutTiming(_ path: URL) throws -> [String] {
     String(decoding: try Data(contentsOf: path), as: UTF8.self).split(separator: "\n").map { line in
         var object = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-        for key in ["images_per_second", "step_seconds", "data_wait_fraction"] { object.removeValue(forKey: key) }
+        for key in ["images_per_second", "step_seconds", "data_wait_fraction", "data_preparation_fraction"] { object.removeValue(forKey: key) }
         return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 }

@@ -117,7 +117,7 @@ public final class Trainer {
 
         var lastLoss: Float = .nan
         var windowStart = Date(), windowImages = 0
-        var windowWait = 0.0, windowCompute = 0.0   // seconds waiting for data, running the step
+        var windowWait = 0.0, windowCompute = 0.0, windowPreparation = 0.0   // seconds: waiting for data, running the step, preparing data
         let runStart = Date()
         var lastProgress = Date.distantPast
         var stepIndex = startStep
@@ -129,6 +129,7 @@ public final class Trainer {
             let outputs = try step.run(inputs)
             windowWait += computeStart.timeIntervalSince(waitStart)
             windowCompute += Date().timeIntervalSince(computeStart)
+            windowPreparation += batch.preparationSeconds
             let loss = outputs[0].scalars[0]
             guard loss.isFinite else {
                 throw Diagnostic("the loss became \(loss) at epoch \(batch.epoch + 1), step \(stepIndex + 1); training stopped. The last good checkpoint is \(checkpointPath) (\(FileManager.default.fileExists(atPath: checkpointPath) ? "kept" : "none was written yet")). Lower the learning rate (--lr) or check the data.")
@@ -140,11 +141,14 @@ public final class Trainer {
             let rate = Double(windowImages) / Swift.max(elapsed, 1e-9)
             if stepIndex % 10 == 0 || stepIndex == totalSteps {
                 // data_wait_fraction: the share of the window spent waiting for augmented batches
-                // (the prefetcher prepares the next batch while the step runs).
+                // (the prefetcher prepares the next batch while the step runs);
+                // data_preparation_fraction: the time the prefetcher spent on a batch over the
+                // step's time (the cost of data preparation, though it runs alongside).
                 var record: [String: Any] = ["step": stepIndex, "epoch": batch.epoch + 1, "loss": Double(loss),
                                              "lr": learningRate.value(atStep: stepIndex - 1), "images_per_second": rate,
                                              "step_seconds": windowCompute / Double(windowImages / options.batchSize),
-                                             "data_wait_fraction": windowWait / Swift.max(windowWait + windowCompute, 1e-9)]
+                                             "data_wait_fraction": windowWait / Swift.max(windowWait + windowCompute, 1e-9),
+                                             "data_preparation_fraction": windowPreparation / Swift.max(windowCompute, 1e-9)]
                 if entry.isSelfSupervised {
                     record["tau"] = tau.value(atStep: stepIndex - 1)
                     record["z_std"] = Double(outputs[1].scalars[0])
@@ -154,6 +158,7 @@ public final class Trainer {
                 windowImages = 0
                 windowWait = 0
                 windowCompute = 0
+                windowPreparation = 0
             }
             // The progress line: at most every half second on a terminal, every 30 s in a log.
             let now = Date()
