@@ -77,6 +77,7 @@ struct DumpCommand: ParsableCommand {
                 let plan = FusionPlan(graph)
                 let jit = try LLVMJIT()
                 let compiled = try KernelCache(jit: jit).compile(plan)
+                print(compiled.legend, terminator: "")
                 print(stage == .llvm ? compiled.optimizedIR : try jit.assembly(for: compiled.sourceIR), terminator: "")
             }
         } catch {

@@ -102,6 +102,11 @@ func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws 
         #expect(llvm.status == 0, "\(llvm.stderr)")
         #expect(llvm.stdout.contains("define void @graft_k0(float**"))
         #expect(llvm.stdout.contains("<16 x float>"))   // 512-bit vectors
+        // The legend names each function's kernels (numbered as in --stage fused) and the
+        // generated convolution products (on an AVX-512 host).
+        #expect(llvm.stdout.hasPrefix("; @graft_k0: kernel"))
+        #expect(llvm.stdout.contains("(reduce -> f32[16])"))
+        if llvm.stdout.contains("+avx512f") { #expect(llvm.stdout.contains(": convolution product gemm_bcast_m16n784r144s144x1")) }
         let asm = try run(graft, ["dump", "byol-t", "--stage", "asm", "--batch-size", "4"])
         #expect(asm.status == 0, "\(asm.stderr)")
         #expect(asm.stdout.contains("graft_k0:"))

@@ -27,6 +27,9 @@ public struct CompiledKernels: @unchecked Sendable {
     public var optimizedIR: String
     /// Distinct functions compiled (after sharing identical kernels).
     public var distinctFunctions: Int
+    /// What each function computes, one comment line per function (`; @graft_k3: kernels #2, #9
+    /// (loop -> f32[128,16,28,28])`), printed above `--stage llvm|asm`.
+    public var legend: String
 }
 
 public enum KernelCompiler {
@@ -137,6 +140,32 @@ public final class KernelCache: @unchecked Sendable {
         for (product, name) in productNames { productFunctions[product] = byName[name] }
         return CompiledKernels(loops: loopNames.map { $0.flatMap { byName[$0] } }, im2col: im2col, col2im: col2im,
                                products: productFunctions, sourceIR: moduleText, optimizedIR: optimized,
-                               distinctFunctions: Set(loopNames.compactMap { $0 }).count + 2 * im2col.count + productFunctions.count)
+                               distinctFunctions: Set(loopNames.compactMap { $0 }).count + 2 * im2col.count + productFunctions.count,
+                               legend: KernelCache.legend(plan, loopNames: loopNames, convolutionNames: convolutionNames, productNames: productNames))
+    }
+
+    /// One comment line per function: the plan's kernels it runs, or the convolution part it is.
+    static func legend(_ plan: FusionPlan, loopNames: [String?], convolutionNames: [(ConvolutionGeometry, String, String)],
+                       productNames: [(ConvolutionProduct, String)]) -> String {
+        var kernelsOf: [String: [Int]] = [:]
+        var order: [String] = []
+        for (index, name) in loopNames.enumerated() {
+            guard let name else { continue }
+            if kernelsOf[name] == nil { order.append(name) }
+            kernelsOf[name, default: []].append(index)
+        }
+        var lines = order.map { name in
+            let indices = kernelsOf[name]!
+            let kernel = plan.kernels[indices[0]]
+            let kind = kernel.kind == .reduction ? "reduce" : "loop"
+            return "; @\(name): kernel\(indices.count > 1 ? "s" : "") " + indices.map { "#\($0)" }.joined(separator: ", ")
+                + " (\(kind) -> \(plan.graph[kernel.root].type))"
+        }
+        for (geometry, gather, scatter) in convolutionNames {
+            lines.append("; @\(gather): im2col \(geometry.suffix)")
+            lines.append("; @\(scatter): col2im \(geometry.suffix)")
+        }
+        for (product, name) in productNames { lines.append("; @\(name): convolution product \(product.name)") }
+        return lines.joined(separator: "\n") + "\n"
     }
 }
