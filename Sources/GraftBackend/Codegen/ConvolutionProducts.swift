@@ -218,22 +218,22 @@ public enum ConvolutionProduct: Hashable, Sendable {
         let fullVectors = length / lanes, tail = length - fullVectors * lanes
         let pairs = (0..<rows).flatMap { i in (0..<tileColumns).map { (i, $0) } }
         var lines = ["  br label %\(p).pre", "\(p).pre:"]
-        var operands: [(name: String, offset: String)] = []   // A rows then B rows: pointer to each
-        for i in 0..<rows {
+        var operands: [(name: String, pointer: String)] = []   // the tile's rows of A, then of B
+        /// Points `%<p>.<name>p` at row `index` (an i64 operand) of `matrix`.
+        func row(_ name: String, of matrix: String, at index: String) {
             lines += [
-                "  %\(p).row\(i) = add nuw nsw i64 \(firstRow), \(i)",
-                "  %\(p).aoff\(i) = mul nuw nsw i64 %\(p).row\(i), \(length)",
-                "  %\(p).ap\(i) = getelementptr inbounds float, float* %a, i64 %\(p).aoff\(i)",
+                "  %\(p).\(name)off = mul nuw nsw i64 \(index), \(length)",
+                "  %\(p).\(name)p = getelementptr inbounds float, float* \(matrix), i64 %\(p).\(name)off",
             ]
-            operands.append(("a\(i)", "%\(p).ap\(i)"))
+            operands.append((name, "%\(p).\(name)p"))
+        }
+        for i in 0..<rows {
+            lines.append("  %\(p).row\(i) = add nuw nsw i64 \(firstRow), \(i)")
+            row("a\(i)", of: "%a", at: "%\(p).row\(i)")
         }
         for j in 0..<tileColumns {
-            lines += [
-                "  %\(p).col\(j) = add nuw nsw i64 %col, \(j)",
-                "  %\(p).boff\(j) = mul nuw nsw i64 %\(p).col\(j), \(length)",
-                "  %\(p).bp\(j) = getelementptr inbounds float, float* %b, i64 %\(p).boff\(j)",
-            ]
-            operands.append(("b\(j)", "%\(p).bp\(j)"))
+            lines.append("  %\(p).col\(j) = add nuw nsw i64 %col, \(j)")
+            row("b\(j)", of: "%b", at: "%\(p).col\(j)")
         }
         /// Loads every operand row's vector at `offset` (a constant or `%…`), lanes `mask`, then
         /// the fused multiply-adds; returns the new accumulators.
