@@ -28,7 +28,9 @@ public enum SVGPlot {
             let y = yMin + (yMax - yMin) * Double(i) / 5, x = xMin + (xMax - xMin) * Double(i) / 5
             svg.append("<line x1=\"\(margin.left)\" y1=\(quote(py(y))) x2=\"\(width - margin.right)\" y2=\(quote(py(y))) stroke=\"#e4e4e4\"/>")
             svg.append("<text x=\"\(margin.left - 6)\" y=\(quote(py(y) + 4)) text-anchor=\"end\">\(format(y))</text>")
-            svg.append("<text x=\(quote(px(x))) y=\"\(height - margin.bottom + 18)\" text-anchor=\"middle\">\(format(x))</text>")
+            // The x axis counts steps: whole numbers once they are that large.
+            let xLabel = Swift.abs(x) >= 10 ? String(format: "%.0f", x) : format(x)
+            svg.append("<text x=\(quote(px(x))) y=\"\(height - margin.bottom + 18)\" text-anchor=\"middle\">\(xLabel)</text>")
         }
         svg.append("<rect x=\"\(margin.left)\" y=\"\(margin.top)\" width=\"\(plotWidth)\" height=\"\(plotHeight)\" fill=\"none\" stroke=\"#444\"/>")
         if !points.isEmpty {
