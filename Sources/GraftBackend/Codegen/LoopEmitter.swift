@@ -78,10 +78,12 @@ struct LoopEmitter {
         }
         let rootType = graph[kernel.root].type
         if kernel.kind == .reduction { emit("%acc = alloca float, align 4") }
+        rowExtent = kernel.kind == .elementwise ? LoopEmitter.rowExtent(of: kernel, in: graph) : nil
         emit("%empty = icmp sge i64 %begin, %end")
-        emit("br i1 %empty, label %exit, label %loop")
+        emit("br i1 %empty, label %exit, label %\(rowExtent == nil ? "loop" : "row")")
         header += lines
         lines = []
+        if let rowExtent { return emitRows(header: header, output: output, extent: rowExtent) }
 
         // The output loop: one iteration per output element.
         var body = ["loop:", "  %i = phi i64 [ %begin, %entry ], [ %i.next, %latch ]"]
@@ -91,10 +93,6 @@ struct LoopEmitter {
             lines.append("latch:")
             store(value, type: rootType, at: "%i", into: output)
         default:
-            if let extent = LoopEmitter.rowExtent(of: kernel, in: graph) {
-                rowExtent = extent
-                return emitRows(header: header, output: output, extent: extent)
-            }
             let value = value(of: kernel.root, at: .linear("%i"))
             store(value, type: rootType, at: "%i", into: output)
         }
@@ -136,7 +134,6 @@ struct LoopEmitter {
     /// The function's output loop as rows of `extent` elements: `%outer` the row, `%j` the
     /// position in it, `%i` the element; [begin, end) may start and end inside rows.
     private mutating func emitRows(header: [String], output: String, extent: Int) -> String {
-        lines = []
         let value = value(of: kernel.root, at: .linear("%i"))
         store(value, type: graph[kernel.root].type, at: "%i", into: output)
         let body = [
@@ -164,7 +161,7 @@ struct LoopEmitter {
             "  ret void",
             "}",
         ]
-        return (header + body).joined(separator: "\n").replacingOccurrences(of: "label %exit, label %loop", with: "label %exit, label %row")
+        return (header + body).joined(separator: "\n")
     }
 
     private mutating func store(_ value: String, type: TensorType, at index: String, into pointer: String) {
