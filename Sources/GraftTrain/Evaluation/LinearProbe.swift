@@ -30,9 +30,16 @@ public struct LinearProbe: Sendable {
     /// (`test`, `testLabels`). Features are `[N, D]` row-major.
     public func evaluate(train: [Float], trainLabels: [Int32], test: [Float], testLabels: [Int32],
                          dimension: Int, classes: Int) throws -> (train: Double, test: Double) {
+        let (weight, bias) = try fit(train, trainLabels, dimension: dimension, classes: classes)
+        return (LinearProbe.accuracy(train, trainLabels, weight, bias, dimension: dimension, classes: classes),
+                LinearProbe.accuracy(test, testLabels, weight, bias, dimension: dimension, classes: classes))
+    }
+
+    /// Trains the classifier on (`train`, `trainLabels`) and returns it as it applies to the
+    /// features themselves (the standardisation folded in): `logits = x·Wᵀ + b`, W `[classes, D]`.
+    public func fit(_ train: [Float], _ trainLabels: [Int32], dimension: Int, classes: Int) throws -> (weight: [Float], bias: [Float]) {
         let (mean, scale) = LinearProbe.standardization(train, dimension: dimension)
         let trainFeatures = LinearProbe.standardize(train, mean: mean, scale: scale, dimension: dimension)
-        let testFeatures = LinearProbe.standardize(test, mean: mean, scale: scale, dimension: dimension)
         let batch = Swift.min(batchSize, trainLabels.count)
 
         let traced = try trace("linear_probe", seed: seed) { g in
@@ -66,9 +73,15 @@ public struct LinearProbe: Sendable {
                 stepIndex += 1
             }
         }
-        let weight = step.variable("probe.weight")!.scalars, bias = step.variable("probe.bias")!.scalars
-        return (LinearProbe.accuracy(trainFeatures, trainLabels, weight, bias, dimension: dimension, classes: classes),
-                LinearProbe.accuracy(testFeatures, testLabels, weight, bias, dimension: dimension, classes: classes))
+        // (x − mean)·scale·Wᵀ + b = x·(W·scale)ᵀ + (b − Σⱼ W·scale·mean)
+        var weight = step.variable("probe.weight")!.scalars, bias = step.variable("probe.bias")!.scalars
+        for c in 0..<classes {
+            for j in 0..<dimension {
+                weight[c * dimension + j] *= scale[j]
+                bias[c] -= weight[c * dimension + j] * mean[j]
+            }
+        }
+        return (weight, bias)
     }
 
     static func standardization(_ x: [Float], dimension: Int) -> (mean: [Float], scale: [Float]) {
