@@ -20,6 +20,10 @@ struct EvalCommand: ParsableCommand {
         var value: Double { self == .one ? 0.01 : self == .ten ? 0.1 : 1 }
     }
 
+    enum FineTuneHead: String, ExpressibleByArgument, CaseIterable {
+        case random, probe
+    }
+
     @Argument(help: "A checkpoint written by graft train.") var checkpoint: String?
     @Option(name: .long, help: "linear, knn, finetune, or all (linear and knn).") var `protocol` = "all"
     @Option(name: .long, help: "Labels used by finetune: 1%, 10% or 100%.") var labels: LabelFraction = .ten
@@ -28,6 +32,8 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Dataset directory.") var data = "/usr/share/datasets/fashion-mnist"
     @Option(name: .long, help: "Epochs of the linear probe.") var probeEpochs = 30
     @Option(name: .long, help: "Epochs of fine-tuning.") var finetuneEpochs = 20
+    @Option(name: .long, help: "The classifier fine-tuning starts from: random, or probe (the linear probe of the labelled subset's frozen features, LP-FT).")
+    var finetuneHead: FineTuneHead = .random
     @Option(name: .long, help: "Evaluate on the first N training images only (0: all).") var trainImages = 0
     @Flag(name: .long, help: "Print one JSON object.") var json = false
     @Flag(name: .long, help: "Also evaluate the random-init encoder and raw pixels the same way, and print a table.")
@@ -60,7 +66,8 @@ struct EvalCommand: ParsableCommand {
                     throw Diagnostic("fine-tuning needs an encoder; raw pixels have none")
                 }
                 let accuracy = try Evaluation.fineTune(encoder: config, variables: variables, train: train, test: test,
-                                                       fraction: labels.value, epochs: finetuneEpochs) { line in
+                                                       fraction: labels.value, epochs: finetuneEpochs,
+                                                       headFromProbe: finetuneHead == .probe) { line in
                     FileHandle.standardError.write(Data((line + "\n").utf8))
                 }
                 results["finetune_\(labels.rawValue)"] = accuracy

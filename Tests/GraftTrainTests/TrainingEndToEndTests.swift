@@ -93,11 +93,13 @@ func metricsWithoutTiming(_ path: URL) throws -> [String] {
         let probe = try run(try graftBinary(), ["eval", checkpoint, "--protocol", "linear", "--probe-epochs", "2", "--data", data.path, "--json"])
         #expect(probe.status == 0, "\(probe.stderr)")
         #expect(probe.stdout.contains("\"linear\""))
-        let finetune = try run(try graftBinary(), ["eval", checkpoint, "--protocol", "finetune", "--labels", "10%",
-                                                   "--finetune-epochs", "1", "--data", data.path, "--json"])
-        #expect(finetune.status == 0, "\(finetune.stderr)")
-        let tuned = try JSONSerialization.jsonObject(with: Data(finetune.stdout.utf8)) as? [String: Any]
-        #expect((tuned?["finetune_10%"] as? Double).map { $0 >= 0 && $0 <= 1 } == true, "\(finetune.stdout)")
+        for head in ["random", "probe"] {
+            let finetune = try run(try graftBinary(), ["eval", checkpoint, "--protocol", "finetune", "--labels", "10%", "--finetune-head", head,
+                                                       "--finetune-epochs", "1", "--data", data.path, "--json"])
+            #expect(finetune.status == 0, "\(finetune.stderr)")
+            let tuned = try JSONSerialization.jsonObject(with: Data(finetune.stdout.utf8)) as? [String: Any]
+            #expect((tuned?["finetune_10%"] as? Double).map { $0 >= 0 && $0 <= 1 } == true, "\(finetune.stdout)")
+        }
 
         let exported = root.appendingPathComponent("encoder.safetensors")
         let export = try run(try graftBinary(), ["export", checkpoint, "-o", exported.path])

@@ -73,13 +73,14 @@ public enum Evaluation {
 
     /// Fine-tunes the encoder (from `variables`) and a linear classifier on the labelled subset
     /// with SGD (Nesterov momentum 0.9, cosine learning rate, crop-and-flip augmentation), then
-    /// reports test accuracy with the encoder in inference mode. The classifier starts as the
-    /// linear probe of the subset's frozen features (linear probing, then fine-tuning: a random
-    /// head's first gradients would otherwise scramble a pretrained encoder; measured in
-    /// Docs/Results.md).
+    /// reports test accuracy with the encoder in inference mode. The classifier starts random,
+    /// or with `headFromProbe` as the linear probe of the subset's frozen features (LP-FT: a
+    /// random head's first gradients scramble a pretrained encoder; but a probe of poorly
+    /// scaled features, such as a random-init encoder's, makes fine-tuning fail; both measured
+    /// in Docs/Results.md).
     public static func fineTune(encoder config: ResNetConfig, variables: [String: HostTensor], train: Dataset, test: Dataset,
                                 fraction: Double, epochs: Int, batchSize: Int = 128, learningRate: Double = 0.05,
-                                seed: UInt64 = 0, progress: (String) -> Void = { _ in }) throws -> Double {
+                                headFromProbe: Bool = false, seed: UInt64 = 0, progress: (String) -> Void = { _ in }) throws -> Double {
         let subset = train.subset(labelSubset(train, fraction: fraction))
         let batch = Swift.min(batchSize, subset.count)
         let traced = try SupervisedClassifier.trace(config, classes: train.classes, imageSize: train.height, batchSize: batch, seed: seed)
@@ -88,14 +89,15 @@ public enum Evaluation {
         try TrainingPipeline(target: .none, optimizer: SGD(momentum: 0.9, nesterov: true, weightDecay: 5e-4)).run(&graph, &context, until: .optimized)
         let step = try Executable(graph)
         try step.setVariables(context.initialValues)
-        let encoderVariables = variables.filter { $0.key.hasPrefix("online.encoder.") }
-        try step.setVariables(encoderVariables)
+        try step.setVariables(variables.filter { $0.key.hasPrefix("online.encoder.") })
         let extractor = try FeatureExtractor(encoder: config, imageSize: train.height)
-        try extractor.load(step.variables)
-        let (weight, bias) = try LinearProbe(seed: seed).fit(try extractor.features(of: subset), subset.labels,
-                                                            dimension: config.featureSize, classes: train.classes)
-        try step.setVariable("online.classifier.weight", HostTensor(shape: [train.classes, config.featureSize], weight))
-        try step.setVariable("online.classifier.bias", HostTensor(shape: [train.classes], bias))
+        if headFromProbe {
+            try extractor.load(step.variables)
+            let (weight, bias) = try LinearProbe(seed: seed).fit(try extractor.features(of: subset), subset.labels,
+                                                                dimension: config.featureSize, classes: train.classes)
+            try step.setVariable("online.classifier.weight", HostTensor(shape: [train.classes, config.featureSize], weight))
+            try step.setVariable("online.classifier.bias", HostTensor(shape: [train.classes], bias))
+        }
 
         var augmentation = Augmentation()   // crop and flip only
         augmentation.cropScale = 0.5...1
@@ -124,8 +126,7 @@ public enum Evaluation {
         }
         let tuned = step.variables
         try extractor.load(tuned)
-        let features = try extractor.features(of: test)
-        return LinearProbe.accuracy(features, test.labels, tuned["online.classifier.weight"]!.scalars, tuned["online.classifier.bias"]!.scalars,
+        return LinearProbe.accuracy(try extractor.features(of: test), test.labels, tuned["online.classifier.weight"]!.scalars, tuned["online.classifier.bias"]!.scalars,
                                     dimension: config.featureSize, classes: train.classes)
     }
 }
