@@ -42,10 +42,14 @@ extension Executable {
         let first = SharedPointer(pointers[node.operands[0]]!), second = SharedPointer(pointers[node.operands[1]]!)
         let queue = WorkQueue()
 
-        /// Calls `kernel` over [0, end) with the buffer table `pointers`.
-        @Sendable func call(_ kernel: KernelFunction, _ pointers: UnsafeMutablePointer<Float>..., end: Int) {
-            var table = pointers
-            table.withUnsafeMutableBufferPointer { kernel($0.baseAddress!, 0, Int64(end)) }
+        /// Calls `kernel` over [0, end) with the buffer table (a, b, c), kept on the stack: this
+        /// runs several times per image. im2col and col2im read only a and b.
+        @Sendable func call(_ kernel: KernelFunction, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
+                            _ c: UnsafeMutablePointer<Float>? = nil, end: Int) {
+            var table = (a, b, c ?? b)
+            withUnsafeMutablePointer(to: &table) {
+                $0.withMemoryRebound(to: UnsafeMutablePointer<Float>.self, capacity: 3) { kernel($0, 0, Int64(end)) }
+            }
         }
 
         /// The patch matrix [C·KH·KW, OH·OW] of `image` (the image itself for 1×1 convolutions).

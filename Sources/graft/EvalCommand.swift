@@ -71,7 +71,7 @@ struct EvalCommand: ParsableCommand {
                     FileHandle.standardError.write(Data((line + "\n").utf8))
                 }
                 results["finetune_\(labels.rawValue)"] = accuracy
-                report([(label, results)])
+                try report([(label, results)])
                 return
             }
             let protocols: Set<EvaluationProtocol> = `protocol` == "all" ? [.linear, .knn] : [EvaluationProtocol(rawValue: `protocol`)!]
@@ -92,17 +92,17 @@ struct EvalCommand: ParsableCommand {
                 }
                 rows.append((name, row))
             }
-            report(rows)
+            try report(rows)
         } catch {
             exitWithDiagnostic(error)
         }
     }
 
     /// Prints the results: JSON (one object, or an array with baselines) or a table.
-    func report(_ rows: [(String, [String: Any])]) {
+    func report(_ rows: [(String, [String: Any])]) throws {
         if json {
             let object: Any = rows.count == 1 ? rows[0].1 : rows.map(\.1)
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
         }

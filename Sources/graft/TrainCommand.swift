@@ -12,9 +12,8 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a declared model with its compiled training step.",
         discussion: """
             Writes <out>/checkpoint.safetensors (every epoch, atomically) and <out>/metrics.jsonl \
-            (loss, lr, tau, z_std, kNN accuracy, step time, share of time waiting for data). Ctrl-C saves a \
-            checkpoint and stops; --resume continues \
-            bit for bit.
+            (loss, lr, tau, z_std, kNN accuracy, step time, data preparation and waiting as shares of the step). \
+            Ctrl-C saves a checkpoint and stops; --resume continues bit for bit.
             """)
 
     @Argument(help: "The model to train (see `graft models`).")

@@ -240,16 +240,11 @@ public enum ConvolutionProduct: Hashable, Sendable {
         func step(_ tag: String, offset: String, mask: [Bool], accumulators: [String]) -> [String] {
             var loaded: [String: String] = [:]
             for (name, pointer) in operands {
-                lines += [
-                    "  %\(p).\(tag).p\(name) = getelementptr inbounds float, float* \(pointer), i64 \(offset)",
-                    "  %\(p).\(tag).q\(name) = bitcast float* %\(p).\(tag).p\(name) to <16 x float>*",
-                ]
-                if mask.allSatisfy({ $0 }) {
-                    lines.append("  %\(p).\(tag).\(name) = load <16 x float>, <16 x float>* %\(p).\(tag).q\(name), align 4")
-                } else {
-                    lines.append("  %\(p).\(tag).\(name) = call <16 x float> @llvm.masked.load.v16f32.p0v16f32(<16 x float>* %\(p).\(tag).q\(name), i32 4, \(ConvolutionKernels.maskConstant(mask)), <16 x float> zeroinitializer)")
-                }
-                loaded[name] = "%\(p).\(tag).\(name)"
+                lines.append("  %\(p).\(tag).at\(name) = getelementptr inbounds float, float* \(pointer), i64 \(offset)")
+                let (loading, value) = ConvolutionKernels.load("%\(p).\(tag).at\(name)", offsets: mask.indices.map { mask[$0] ? $0 : nil },
+                                                               gate: nil, tag: "\(p).\(tag).\(name)")
+                lines += loading
+                loaded[name] = value
             }
             return pairs.enumerated().map { index, pair in
                 let result = "%\(p).\(tag).f\(pair.0).\(pair.1)"
