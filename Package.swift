@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "GraftCLITests", dependencies: ["graft", "GraftTestSupport"]),
         .testTarget(name: "GraftTrainTests", dependencies: ["graft", "GraftTestSupport"]),
         .testTarget(name: "GraftBackendTests", dependencies: ["GraftBackend", "GraftIR"]),
-        .testTarget(name: "GraftRuntimeTests", dependencies: ["GraftRuntime", "GraftPasses", "GraftInterpreter", "GraftModels", "Graft"]),
+        .testTarget(name: "GraftRuntimeTests", dependencies: ["GraftRuntime", "GraftBackend", "GraftPasses", "GraftInterpreter", "GraftModels", "Graft"]),
         .testTarget(name: "GraftCheckpointTests", dependencies: ["GraftCheckpoint", "GraftIR", "GraftTestSupport"]),
         .testTarget(name: "GraftDataTests", dependencies: ["GraftData", "GraftIR", "CZlib", "GraftTestSupport"]),
     ]

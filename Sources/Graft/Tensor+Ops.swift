@@ -25,6 +25,15 @@ public func abs(_ x: Tensor, file: String = #filePath, line: Int = #line) -> Ten
 /// The same value, treated as a constant by differentiation.
 public func stopGradient(_ x: Tensor, file: String = #filePath, line: Int = #line) -> Tensor { unary(.stopGradient, x, file, line) }
 
+/// Any op of the IR applied to `operands` as they are (no implicit broadcasting), with the
+/// result type `type` for ops whose result does not follow from their operands. Every op is
+/// reachable this way, including ones without a named function here: `apply(.sigmoid, x)`.
+public func apply(_ op: Op, _ operands: Tensor..., type: TensorType? = nil, file: String = #filePath, line: Int = #line) -> Tensor {
+    precondition(!operands.isEmpty, "apply(\(op.name)): give at least one operand; leaves are made with constant(_:) and iota(_:)")
+    let builder = operands[0].builder
+    return builder.record(op, operands, type: type, at: builder.location(file: file, line: line))
+}
+
 // MARK: Elementwise binary (NumPy broadcasting)
 
 /// The shape NumPy broadcasting gives two shapes, or nil when they are incompatible.

@@ -16,14 +16,10 @@ public struct DotPrinter {
         for (id, node) in graph.nodes.enumerated() {
             let label: String
             let style: String
-            switch node.op {
-            case .input:
-                (label, style) = ("\(names[id])\n\(node.type)", "shape=ellipse, style=filled, fillcolor=\"#d8e8ff\"")
-            case .param:
-                (label, style) = ("\(names[id])\n\(node.type)", "shape=ellipse, style=filled, fillcolor=\"#ffe8c0\"")
-            case .state:
-                (label, style) = ("\(names[id])\n\(node.type)", "shape=ellipse, style=filled, fillcolor=\"#e0e0e0\"")
-            default:
+            let fill: [OpKind: String] = [.input: "#d8e8ff", .param: "#ffe8c0", .state: "#e0e0e0"]
+            if let color = fill[node.op.kind] {
+                (label, style) = ("\(names[id])\n\(node.type)", "shape=ellipse, style=filled, fillcolor=\"\(color)\"")
+            } else {
                 let attributes = node.op.attributes.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
                 let detail = attributes.isEmpty ? "" : "\n" + attributes
                 (label, style) = ("\(names[id]) = \(node.op.name)\(detail)\n\(node.type)", "shape=box")

@@ -1,7 +1,10 @@
-// Op: the whole operation set of the Graft IR, one enum grouped by family.
+// Op: the whole operation set of the Graft IR, and the one definition of each op.
 //
-// Each case's text name and attributes are defined here; its type rule lives in
-// TypeInference.swift, its evaluation in the reference interpreter.
+// An op is three entries in this file: its case in `Op` (with its attributes as payload), its
+// case in `OpKind` (the closed, payload-free set every later stage keys its tables by) and its
+// `OpDefinition` in `OpKind.makeDefinition()`: name, group, arity, attributes, type rule and,
+// for elementwise ops, its scalar meaning, which the interpreter, constant folding and the
+// loop emitter all use. Docs/IR.md ("Adding an op") lists what else an op needs.
 
 /// How `compare` relates its two operands.
 public enum Comparison: String, CaseIterable, Hashable, Sendable {
@@ -78,150 +81,222 @@ public enum Op: Hashable, Sendable {
     case conv2dFilterGrad(stride: [Int], padding: [Int])
 }
 
+/// The kind of an op without its attributes: the closed set every stage's table is keyed by.
+/// Its raw value is the op's spelling in the IR text form.
+public enum OpKind: String, CaseIterable, Hashable, Sendable {
+    case input, param, state, constant, iota
+    case neg, abs, exp, log, sqrt, rsqrt, tanh, relu, convert
+    case stopGradient = "stop_gradient"
+    case add, sub, mul, div, max, min, compare, select
+    case reduceSum = "reduce_sum", reduceMean = "reduce_mean", reduceMax = "reduce_max"
+    case reshape, transpose, broadcast, slice, concat, pad
+    case matmul, conv2d
+    case conv2dInputGrad = "conv2d_input_grad", conv2dFilterGrad = "conv2d_filter_grad"
+}
+
 extension Op {
-    /// The op's spelling in the IR text form.
-    public var name: String {
+    /// The op's kind.
+    public var kind: OpKind {
         switch self {
-        case .input: "input"
-        case .param: "param"
-        case .state: "state"
-        case .constant: "constant"
-        case .iota: "iota"
-        case .neg: "neg"
-        case .abs: "abs"
-        case .exp: "exp"
-        case .log: "log"
-        case .sqrt: "sqrt"
-        case .rsqrt: "rsqrt"
-        case .tanh: "tanh"
-        case .relu: "relu"
-        case .convert: "convert"
-        case .stopGradient: "stop_gradient"
-        case .add: "add"
-        case .sub: "sub"
-        case .mul: "mul"
-        case .div: "div"
-        case .max: "max"
-        case .min: "min"
-        case .compare: "compare"
-        case .select: "select"
-        case .reduceSum: "reduce_sum"
-        case .reduceMean: "reduce_mean"
-        case .reduceMax: "reduce_max"
-        case .reshape: "reshape"
-        case .transpose: "transpose"
-        case .broadcast: "broadcast"
-        case .slice: "slice"
-        case .concat: "concat"
-        case .pad: "pad"
-        case .matmul: "matmul"
-        case .conv2d: "conv2d"
-        case .conv2dInputGrad: "conv2d_input_grad"
-        case .conv2dFilterGrad: "conv2d_filter_grad"
+        case .input: .input
+        case .param: .param
+        case .state: .state
+        case .constant: .constant
+        case .iota: .iota
+        case .neg: .neg
+        case .abs: .abs
+        case .exp: .exp
+        case .log: .log
+        case .sqrt: .sqrt
+        case .rsqrt: .rsqrt
+        case .tanh: .tanh
+        case .relu: .relu
+        case .convert: .convert
+        case .stopGradient: .stopGradient
+        case .add: .add
+        case .sub: .sub
+        case .mul: .mul
+        case .div: .div
+        case .max: .max
+        case .min: .min
+        case .compare: .compare
+        case .select: .select
+        case .reduceSum: .reduceSum
+        case .reduceMean: .reduceMean
+        case .reduceMax: .reduceMax
+        case .reshape: .reshape
+        case .transpose: .transpose
+        case .broadcast: .broadcast
+        case .slice: .slice
+        case .concat: .concat
+        case .pad: .pad
+        case .matmul: .matmul
+        case .conv2d: .conv2d
+        case .conv2dInputGrad: .conv2dInputGrad
+        case .conv2dFilterGrad: .conv2dFilterGrad
         }
     }
+}
 
-    /// The op's attributes in the order the text form prints them (sorted by name).
-    public var attributes: [(name: String, value: Attribute)] {
-        func ints(_ values: [Int]) -> Attribute { .list(values.map(Attribute.int)) }
+extension OpKind {
+    /// The definition of every op of this kind.
+    func makeDefinition() -> OpDefinition {
+        typealias D = OpDefinition
         switch self {
-        case .constant(let value): return [("value", .float(value))]
-        case .iota(let axis): return [("axis", .int(axis))]
-        case .compare(let direction): return [("direction", .word(direction.rawValue))]
-        case .reduceSum(let axes), .reduceMean(let axes), .reduceMax(let axes):
-            return [("axes", ints(axes))]
-        case .transpose(let permutation): return [("permutation", ints(permutation))]
-        case .slice(let start, let limit): return [("limit", ints(limit)), ("start", ints(start))]
-        case .concat(let axis): return [("axis", .int(axis))]
-        case .pad(let low, let high): return [("high", ints(high)), ("low", ints(low))]
-        case .matmul(let transposeA, let transposeB):
-            return [("transpose_a", .bool(transposeA)), ("transpose_b", .bool(transposeB))]
-        case .conv2d(let stride, let padding), .conv2dInputGrad(let stride, let padding),
-            .conv2dFilterGrad(let stride, let padding):
-            return [("padding", ints(padding)), ("stride", ints(stride))]
-        default: return []
-        }
-    }
+        // MARK: Leaves
+        case .input: return D.declaration(self)
+        case .param: return D.declaration(self)
+        case .state: return D.declaration(self)
+        case .constant:
+            return D(self, group: .leaf, arity: .fixed(0), attributes: ["value"],
+                     read: { op in [.float(op.constantValue ?? 0)] },
+                     build: { .constant(try $0.float("value")) },
+                     type: TypeRules.declared,
+                     meaning: { op, types in .literal(op.constantValue ?? 0, types.result) })
+        case .iota:
+            return D(self, group: .leaf, arity: .fixed(0), attributes: ["axis"],
+                     read: { op in [.int(op.iotaAxis ?? 0)] },
+                     build: { .iota(axis: try $0.int("axis")) },
+                     type: TypeRules.iota)
 
-    /// Builds an op from its text name and attributes (the parser's entry point).
-    /// Leaves that carry a name (`input`, `param`, `state`) are declarations, not statements,
-    /// and are not built here.
-    public init(name: String, attributes: [String: Attribute]) throws {
-        var reader = AttributeReader(op: name, attributes: attributes)
-        switch name {
-        case "constant": self = .constant(try reader.float("value"))
-        case "iota": self = .iota(axis: try reader.int("axis"))
-        case "compare":
-            let word = try reader.word("direction")
-            guard let direction = Comparison(rawValue: word) else {
-                let valid = Comparison.allCases.map(\.rawValue).joined(separator: ", ")
-                throw TypeError("compare: unknown direction '\(word)' (expected one of \(valid))")
+        // MARK: Elementwise unary
+        case .neg: return D.elementwise(.neg, type: TypeRules.numericUnary) { .function(.neg, .operand(0)) }
+        case .abs: return D.elementwise(.abs, type: TypeRules.numericUnary) { .function(.abs, .operand(0)) }
+        case .exp: return D.elementwise(.exp, type: TypeRules.floatUnary) { .function(.exp, .operand(0)) }
+        case .log: return D.elementwise(.log, type: TypeRules.floatUnary) { .function(.log, .operand(0)) }
+        case .sqrt: return D.elementwise(.sqrt, type: TypeRules.floatUnary) { .function(.sqrt, .operand(0)) }
+        case .rsqrt: return D.elementwise(.rsqrt, type: TypeRules.floatUnary) { .function(.rsqrt, .operand(0)) }
+        case .tanh: return D.elementwise(.tanh, type: TypeRules.floatUnary) { .function(.tanh, .operand(0)) }
+        case .relu:
+            // max(x, 0), NaN passing through: 0 where x ≤ 0, else x.
+            return D.elementwise(.relu, type: TypeRules.numericUnary) { types in
+                .select(.compare(.le, .operand(0), .literal(0, types.operands[0])), then: .literal(0, types.result), otherwise: .operand(0))
             }
-            self = .compare(direction)
-        case "reduce_sum": self = .reduceSum(axes: try reader.ints("axes"))
-        case "reduce_mean": self = .reduceMean(axes: try reader.ints("axes"))
-        case "reduce_max": self = .reduceMax(axes: try reader.ints("axes"))
-        case "transpose": self = .transpose(permutation: try reader.ints("permutation"))
-        case "slice": self = .slice(start: try reader.ints("start"), limit: try reader.ints("limit"))
-        case "concat": self = .concat(axis: try reader.int("axis"))
-        case "pad": self = .pad(low: try reader.ints("low"), high: try reader.ints("high"))
-        case "matmul":
-            self = .matmul(transposeA: try reader.bool("transpose_a"), transposeB: try reader.bool("transpose_b"))
-        case "conv2d":
-            self = .conv2d(stride: try reader.ints("stride"), padding: try reader.ints("padding"))
-        case "conv2d_input_grad":
-            self = .conv2dInputGrad(stride: try reader.ints("stride"), padding: try reader.ints("padding"))
-        case "conv2d_filter_grad":
-            self = .conv2dFilterGrad(stride: try reader.ints("stride"), padding: try reader.ints("padding"))
-        default:
-            guard let op = Op.attributeFree[name] else {
-                throw TypeError("unknown op '\(name)'")
+        case .convert:
+            return D.elementwise(.convert, type: TypeRules.convert) { types in .convert(.operand(0), from: types.operands[0], to: types.result) }
+        case .stopGradient: return D.elementwise(.stopGradient, type: TypeRules.numericUnary) { .operand(0) }
+
+        // MARK: Elementwise binary and ternary
+        case .add: return D.elementwise(.add, type: TypeRules.numericBinary) { .arithmetic(.add, .operand(0), .operand(1)) }
+        case .sub: return D.elementwise(.sub, type: TypeRules.numericBinary) { .arithmetic(.sub, .operand(0), .operand(1)) }
+        case .mul: return D.elementwise(.mul, type: TypeRules.numericBinary) { .arithmetic(.mul, .operand(0), .operand(1)) }
+        case .div: return D.elementwise(.div, type: TypeRules.floatBinary) { .arithmetic(.div, .operand(0), .operand(1)) }
+        case .max:
+            // The first operand on ties; NaN if either is NaN (as XLA's max).
+            return D.elementwise(.max, type: TypeRules.numericBinary) { types in
+                .select(.compare(.ge, .operand(0), .operand(1)), then: .operand(0),
+                        otherwise: .select(.compare(.lt, .operand(0), .operand(1)), then: .operand(1), otherwise: .literal(.nan, types.result)))
             }
-            self = op
+        case .min:
+            return D.elementwise(.min, type: TypeRules.numericBinary) { types in
+                .select(.compare(.le, .operand(0), .operand(1)), then: .operand(0),
+                        otherwise: .select(.compare(.gt, .operand(0), .operand(1)), then: .operand(1), otherwise: .literal(.nan, types.result)))
+            }
+        case .compare:
+            return D(self, group: .elementwise, arity: .fixed(2), attributes: ["direction"],
+                     read: { op in [.word(op.comparison?.rawValue ?? "")] },
+                     build: { reader in
+                         let word = try reader.word("direction")
+                         guard let direction = Comparison(rawValue: word) else {
+                             let valid = Comparison.allCases.map(\.rawValue).joined(separator: ", ")
+                             throw TypeError("compare: unknown direction '\(word)' (expected one of \(valid))")
+                         }
+                         return .compare(direction)
+                     },
+                     type: TypeRules.compare,
+                     meaning: { op, _ in .compare(op.comparison ?? .eq, .operand(0), .operand(1)) })
+        case .select:
+            return D.elementwise(.select, arity: 3, type: TypeRules.select) { _ in
+                .select(.operand(0), then: .operand(1), otherwise: .operand(2))
+            }
+
+        // MARK: Reductions
+        case .reduceSum: return D.reduction(self) { .reduceSum(axes: $0) }
+        case .reduceMean: return D.reduction(self) { .reduceMean(axes: $0) }
+        case .reduceMax: return D.reduction(self) { .reduceMax(axes: $0) }
+
+        // MARK: Layout
+        case .reshape: return D.layout(.reshape, type: TypeRules.reshape)
+        case .broadcast: return D.layout(.broadcast, type: TypeRules.broadcast)
+        case .transpose:
+            return D(self, group: .layout, arity: .fixed(1), attributes: ["permutation"],
+                     read: { op in [D.ints(op.permutation ?? [])] },
+                     build: { .transpose(permutation: try $0.ints("permutation")) },
+                     type: TypeRules.transpose)
+        case .slice:
+            return D(self, group: .layout, arity: .fixed(1), attributes: ["limit", "start"],
+                     read: { op in
+                         guard case .slice(let start, let limit) = op else { return [] }
+                         return [D.ints(limit), D.ints(start)]
+                     },
+                     build: { .slice(start: try $0.ints("start"), limit: try $0.ints("limit")) },
+                     type: TypeRules.slice)
+        case .concat:
+            return D(self, group: .layout, arity: .atLeast(1), attributes: ["axis"],
+                     read: { op in
+                         guard case .concat(let axis) = op else { return [] }
+                         return [.int(axis)]
+                     },
+                     build: { .concat(axis: try $0.int("axis")) },
+                     type: TypeRules.concat)
+        case .pad:
+            return D(self, group: .layout, arity: .fixed(1), attributes: ["high", "low"],
+                     read: { op in
+                         guard case .pad(let low, let high) = op else { return [] }
+                         return [D.ints(high), D.ints(low)]
+                     },
+                     build: { .pad(low: try $0.ints("low"), high: try $0.ints("high")) },
+                     type: TypeRules.pad)
+
+        // MARK: Contraction
+        case .matmul:
+            return D(self, group: .contraction, arity: .fixed(2), attributes: ["transpose_a", "transpose_b"],
+                     read: { op in
+                         guard case .matmul(let transposeA, let transposeB) = op else { return [] }
+                         return [.bool(transposeA), .bool(transposeB)]
+                     },
+                     build: { .matmul(transposeA: try $0.bool("transpose_a"), transposeB: try $0.bool("transpose_b")) },
+                     type: TypeRules.matmul,
+                     contraction: { op, operands, _ in
+                         guard case .matmul(let transposeA, let transposeB) = op else { return nil }
+                         return .matrixProduct(MatrixProductGeometry(a: operands[0].shape, b: operands[1].shape,
+                                                                     transposeA: transposeA, transposeB: transposeB))
+                     })
+        case .conv2d:
+            return D.convolution(self, .forward) { .conv2d(stride: $0, padding: $1) }
+        case .conv2dInputGrad:
+            return D.convolution(self, .inputGradient) { .conv2dInputGrad(stride: $0, padding: $1) }
+        case .conv2dFilterGrad:
+            return D.convolution(self, .filterGradient) { .conv2dFilterGrad(stride: $0, padding: $1) }
         }
-        try reader.finish()
+    }
+}
+
+// MARK: - Attribute accessors
+
+extension Op {
+    /// `constant`'s value.
+    var constantValue: Float? { if case .constant(let value) = self { value } else { nil } }
+    /// `iota`'s axis.
+    var iotaAxis: Int? { if case .iota(let axis) = self { axis } else { nil } }
+    /// `compare`'s direction.
+    public var comparison: Comparison? { if case .compare(let direction) = self { direction } else { nil } }
+    /// `transpose`'s permutation.
+    public var permutation: [Int]? { if case .transpose(let permutation) = self { permutation } else { nil } }
+
+    /// The reduced axes of a reduction.
+    public var reducedAxes: [Int]? {
+        if case .reduceSum(let axes) = self { return axes }
+        if case .reduceMean(let axes) = self { return axes }
+        if case .reduceMax(let axes) = self { return axes }
+        return nil
     }
 
-    /// Ops without attributes, by text name.
-    static let attributeFree: [String: Op] = {
-        let ops: [Op] = [
-            .neg, .abs, .exp, .log, .sqrt, .rsqrt, .tanh, .relu, .convert, .stopGradient,
-            .add, .sub, .mul, .div, .max, .min, .select, .reshape, .broadcast,
-        ]
-        return Dictionary(uniqueKeysWithValues: ops.map { ($0.name, $0) })
-    }()
-
-    /// Every op name the text form accepts in a statement.
-    public static var statementNames: [String] {
-        (Array(attributeFree.keys) + [
-            "constant", "iota", "compare", "reduce_sum", "reduce_mean", "reduce_max", "transpose",
-            "slice", "concat", "pad", "matmul", "conv2d", "conv2d_input_grad", "conv2d_filter_grad",
-        ]).sorted()
-    }
-
-    /// Number of operands the op takes; `nil` for variadic ops (`concat`, at least one).
-    public var arity: Int? {
-        switch self {
-        case .input, .param, .state, .constant, .iota: 0
-        case .neg, .abs, .exp, .log, .sqrt, .rsqrt, .tanh, .relu, .convert, .stopGradient,
-            .reduceSum, .reduceMean, .reduceMax, .reshape, .transpose, .broadcast, .slice, .pad:
-            1
-        case .add, .sub, .mul, .div, .max, .min, .compare, .matmul, .conv2d, .conv2dInputGrad,
-            .conv2dFilterGrad:
-            2
-        case .select: 3
-        case .concat: nil
-        }
-    }
-
-    /// Leaves with no operands.
-    public var isLeaf: Bool { arity == 0 }
-
-    /// `input`, `param` and `state`: leaves that carry a name and are declared, not computed.
-    public var declaredName: String? {
-        switch self {
-        case .input(let name), .param(let name), .state(let name): name
-        default: nil
-        }
+    /// The stride and padding of `conv2d` and its gradients.
+    public var convolutionWindow: (stride: [Int], padding: [Int])? {
+        if case .conv2d(let stride, let padding) = self { return (stride, padding) }
+        if case .conv2dInputGrad(let stride, let padding) = self { return (stride, padding) }
+        if case .conv2dFilterGrad(let stride, let padding) = self { return (stride, padding) }
+        return nil
     }
 }

@@ -17,13 +17,9 @@ public struct Printer {
     public static func valueNames(_ graph: Graph) -> [String] {
         var counter = 0
         return graph.nodes.map { node in
-            switch node.op {
-            case .input(let name): return "%" + name
-            case .param(let name), .state(let name): return "@" + name
-            default:
-                defer { counter += 1 }
-                return "%\(counter)"
-            }
+            if let name = node.op.declaredName { return (node.op.kind == .input ? "%" : "@") + name }
+            defer { counter += 1 }
+            return "%\(counter)"
         }
     }
 

@@ -49,9 +49,7 @@ public enum Verifier {
         guard let target = declared[assign.name] else {
             throw Diagnostic("assign: '@\(assign.name)' is not a declared param or state", at: assign.location)
         }
-        switch graph.nodes[target].op {
-        case .param, .state: break
-        default:
+        guard graph.nodes[target].op.isVariable else {
             throw Diagnostic("assign: '\(assign.name)' is a graph input; only params and state can be assigned", at: assign.location)
         }
         guard graph.nodes.indices.contains(assign.value) else {

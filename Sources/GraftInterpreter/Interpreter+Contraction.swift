@@ -5,12 +5,11 @@ import GraftIR
 extension Interpreter {
     /// `matmul`: `result[i, j] = Σ_k a'[i, k] * b'[k, j]`, where `a'` and `b'` are the operands,
     /// each transposed if asked; each sum accumulates in Float64 and rounds once.
-    func matmul(_ a: HostTensor, _ b: HostTensor, transposeA: Bool, transposeB: Bool, _ type: TensorType) -> HostTensor {
-        let (m, n) = (type.shape[0], type.shape[1])
-        let depth = transposeA ? a.shape[0] : a.shape[1]
+    func matmul(_ a: HostTensor, _ b: HostTensor, _ g: MatrixProductGeometry, _ type: TensorType) -> HostTensor {
+        let (m, n, depth) = (g.m, g.n, g.k)
         // Strides of a'[i, k] and b'[k, j] in the stored row-major operands.
-        let (aRow, aDepth) = transposeA ? (1, a.shape[1]) : (a.shape[1], 1)
-        let (bDepth, bColumn) = transposeB ? (1, b.shape[1]) : (b.shape[1], 1)
+        let (aRow, aDepth) = g.transposeA ? (1, g.lda) : (g.lda, 1)
+        let (bDepth, bColumn) = g.transposeB ? (1, g.ldb) : (g.ldb, 1)
         var scalars = [Float](repeating: 0, count: m * n)
         a.scalars.withUnsafeBufferPointer { a in
             b.scalars.withUnsafeBufferPointer { b in

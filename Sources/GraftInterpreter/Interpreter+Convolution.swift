@@ -10,28 +10,28 @@ import GraftIR
 extension Interpreter {
     /// `conv2d`: `y[n, o, i, j] = Σ_{c, p, q} x[n, c, i*sh - ph + p, j*sw - pw + q] * w[o, c, p, q]`,
     /// reading zero outside the input.
-    func conv2d(_ input: HostTensor, _ filter: HostTensor, _ g: ConvGeometry) -> HostTensor {
-        var y = [Float](repeating: 0, count: g.n * g.o * g.oh * g.ow)
-        let (xChannelStride, wChannelStride) = (g.h * g.w, g.kh * g.kw)
+    func conv2d(_ input: HostTensor, _ filter: HostTensor, _ g: ConvolutionGeometry, batch: Int) -> HostTensor {
+        var y = [Float](repeating: 0, count: batch * g.outputChannels * g.outputHeight * g.outputWidth)
+        let (xChannelStride, wChannelStride) = (g.height * g.width, g.kernelHeight * g.kernelWidth)
         input.scalars.withUnsafeBufferPointer { x in
             filter.scalars.withUnsafeBufferPointer { w in
                 y.withUnsafeMutableBufferPointer { y in
                     var out = 0
-                    for n in 0..<g.n {
-                        for o in 0..<g.o {
-                            for i in 0..<g.oh {
-                                for j in 0..<g.ow {
+                    for n in 0..<batch {
+                        for o in 0..<g.outputChannels {
+                            for i in 0..<g.outputHeight {
+                                for j in 0..<g.outputWidth {
                                     var sum = 0.0
-                                    for p in 0..<g.kh {
-                                        let row = i * g.strideH - g.padH + p
-                                        guard row >= 0, row < g.h else { continue }
-                                        for q in 0..<g.kw {
-                                            let column = j * g.strideW - g.padW + q
-                                            guard column >= 0, column < g.w else { continue }
+                                    for p in 0..<g.kernelHeight {
+                                        let row = i * g.stride[0] - g.padding[0] + p
+                                        guard row >= 0, row < g.height else { continue }
+                                        for q in 0..<g.kernelWidth {
+                                            let column = j * g.stride[1] - g.padding[1] + q
+                                            guard column >= 0, column < g.width else { continue }
                                             // Σ over input channels c of x[n, c, row, column] * w[o, c, p, q].
-                                            var xIndex = ((n * g.c) * g.h + row) * g.w + column
-                                            var wIndex = ((o * g.c) * g.kh + p) * g.kw + q
-                                            for _ in 0..<g.c {
+                                            var xIndex = ((n * g.channels) * g.height + row) * g.width + column
+                                            var wIndex = ((o * g.channels) * g.kernelHeight + p) * g.kernelWidth + q
+                                            for _ in 0..<g.channels {
                                                 sum += Double(x[xIndex]) * Double(w[wIndex])
                                                 xIndex += xChannelStride
                                                 wIndex += wChannelStride
@@ -47,33 +47,33 @@ extension Interpreter {
                 }
             }
         }
-        return HostTensor(g.outputType, y)
+        return HostTensor(TensorType(.f32, g.outputShape(batch: batch)), y)
     }
 
     /// `conv2d_input_grad(dy, w)`: `dx[n, c, r, s] = Σ dy[n, o, i, j] * w[o, c, p, q]` over the
     /// output positions `(i, j)` and filter taps `(p, q)` with which the forward read `x[n, c, r, s]`
     /// (`r = i*sh - ph + p`, `s = j*sw - pw + q`): the transposed convolution. Input positions the
     /// forward never reads get 0.
-    func conv2dInputGrad(_ outputGrad: HostTensor, _ filter: HostTensor, _ g: ConvGeometry) -> HostTensor {
-        var dx = [Float](repeating: 0, count: g.n * g.c * g.h * g.w)
-        let (dyChannelStride, wOutputStride) = (g.oh * g.ow, g.c * g.kh * g.kw)
+    func conv2dInputGrad(_ outputGrad: HostTensor, _ filter: HostTensor, _ g: ConvolutionGeometry, batch: Int) -> HostTensor {
+        var dx = [Float](repeating: 0, count: batch * g.channels * g.height * g.width)
+        let (dyChannelStride, wOutputStride) = (g.outputHeight * g.outputWidth, g.channels * g.kernelHeight * g.kernelWidth)
         outputGrad.scalars.withUnsafeBufferPointer { dy in
             filter.scalars.withUnsafeBufferPointer { w in
                 dx.withUnsafeMutableBufferPointer { dx in
                     var out = 0
-                    for n in 0..<g.n {
-                        for c in 0..<g.c {
-                            for r in 0..<g.h {
-                                for s in 0..<g.w {
+                    for n in 0..<batch {
+                        for c in 0..<g.channels {
+                            for r in 0..<g.height {
+                                for s in 0..<g.width {
                                     var sum = 0.0
-                                    for p in 0..<g.kh {
+                                    for p in 0..<g.kernelHeight {
                                         guard let i = g.outputRow(inputRow: r, filterRow: p) else { continue }
-                                        for q in 0..<g.kw {
+                                        for q in 0..<g.kernelWidth {
                                             guard let j = g.outputColumn(inputColumn: s, filterColumn: q) else { continue }
                                             // Σ over output channels o of dy[n, o, i, j] * w[o, c, p, q].
-                                            var dyIndex = ((n * g.o) * g.oh + i) * g.ow + j
-                                            var wIndex = ((c * g.kh) + p) * g.kw + q
-                                            for _ in 0..<g.o {
+                                            var dyIndex = ((n * g.outputChannels) * g.outputHeight + i) * g.outputWidth + j
+                                            var wIndex = ((c * g.kernelHeight) + p) * g.kernelWidth + q
+                                            for _ in 0..<g.outputChannels {
                                                 sum += Double(dy[dyIndex]) * Double(w[wIndex])
                                                 dyIndex += dyChannelStride
                                                 wIndex += wOutputStride
@@ -89,32 +89,32 @@ extension Interpreter {
                 }
             }
         }
-        return HostTensor(TensorType(.f32, [g.n, g.c, g.h, g.w]), dx)
+        return HostTensor(TensorType(.f32, [batch, g.channels, g.height, g.width]), dx)
     }
 
     /// `conv2d_filter_grad(x, dy)`: `dw[o, c, p, q] = Σ_{n, i, j} x[n, c, i*sh - ph + p, j*sw - pw + q] * dy[n, o, i, j]`,
     /// reading zero outside the input.
-    func conv2dFilterGrad(_ input: HostTensor, _ outputGrad: HostTensor, _ g: ConvGeometry) -> HostTensor {
-        var dw = [Float](repeating: 0, count: g.o * g.c * g.kh * g.kw)
+    func conv2dFilterGrad(_ input: HostTensor, _ outputGrad: HostTensor, _ g: ConvolutionGeometry, batch: Int) -> HostTensor {
+        var dw = [Float](repeating: 0, count: g.outputChannels * g.channels * g.kernelHeight * g.kernelWidth)
         input.scalars.withUnsafeBufferPointer { x in
             outputGrad.scalars.withUnsafeBufferPointer { dy in
                 dw.withUnsafeMutableBufferPointer { dw in
                     var out = 0
-                    for o in 0..<g.o {
-                        for c in 0..<g.c {
-                            for p in 0..<g.kh {
-                                for q in 0..<g.kw {
+                    for o in 0..<g.outputChannels {
+                        for c in 0..<g.channels {
+                            for p in 0..<g.kernelHeight {
+                                for q in 0..<g.kernelWidth {
                                     var sum = 0.0
-                                    for n in 0..<g.n {
-                                        let xPlane = (n * g.c + c) * g.h * g.w
-                                        let dyPlane = (n * g.o + o) * g.oh * g.ow
-                                        for i in 0..<g.oh {
-                                            let row = i * g.strideH - g.padH + p
-                                            guard row >= 0, row < g.h else { continue }
-                                            for j in 0..<g.ow {
-                                                let column = j * g.strideW - g.padW + q
-                                                guard column >= 0, column < g.w else { continue }
-                                                sum += Double(x[xPlane + row * g.w + column]) * Double(dy[dyPlane + i * g.ow + j])
+                                    for n in 0..<batch {
+                                        let xPlane = (n * g.channels + c) * g.height * g.width
+                                        let dyPlane = (n * g.outputChannels + o) * g.outputHeight * g.outputWidth
+                                        for i in 0..<g.outputHeight {
+                                            let row = i * g.stride[0] - g.padding[0] + p
+                                            guard row >= 0, row < g.height else { continue }
+                                            for j in 0..<g.outputWidth {
+                                                let column = j * g.stride[1] - g.padding[1] + q
+                                                guard column >= 0, column < g.width else { continue }
+                                                sum += Double(x[xPlane + row * g.width + column]) * Double(dy[dyPlane + i * g.outputWidth + j])
                                             }
                                         }
                                     }
@@ -127,6 +127,6 @@ extension Interpreter {
                 }
             }
         }
-        return HostTensor(TensorType(.f32, [g.o, g.c, g.kh, g.kw]), dw)
+        return HostTensor(TensorType(.f32, [g.outputChannels, g.channels, g.kernelHeight, g.kernelWidth]), dw)
     }
 }

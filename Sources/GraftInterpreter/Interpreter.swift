@@ -2,8 +2,8 @@
 // against.
 //
 // This file is the driver: it checks the values bound to inputs, params and state, evaluates
-// the nodes in order, and applies the step's assigns. Each op family's evaluation lives in an
-// `Interpreter+Family.swift` file next to this one. Written for obviousness, not speed.
+// the nodes in order, and applies the step's assigns. Each op kind's evaluation is in the table
+// of Interpreter+Evaluations.swift. Written for obviousness, not speed.
 
 import GraftIR
 
@@ -64,74 +64,20 @@ public struct Interpreter: Sendable {
     ///   its declared type.
     public func evaluate(_ graph: Graph, inputs: [String: HostTensor], variables: [String: HostTensor]) throws -> [HostTensor] {
         try Verifier.verify(graph)
+        let bindings = Bindings(inputs: inputs, variables: variables)
         var values: [HostTensor] = []
         values.reserveCapacity(graph.nodes.count)
         for node in graph.nodes {
-            let operands = node.operands.map { values[$0] }
-            values.append(try evaluate(node, operands: operands, inputs: inputs, variables: variables))
+            guard let evaluation = Interpreter.evaluation(for: node.op.kind) else {
+                throw Diagnostic("the interpreter has no evaluation of '\(node.op.name)'; add one to Interpreter+Evaluations.swift", at: node.location)
+            }
+            values.append(try evaluation(self, node, node.operands.map { values[$0] }, bindings))
         }
         return values
     }
 
-    /// The value of one node given its operands' values.
-    private func evaluate(_ node: Node, operands: [HostTensor], inputs: [String: HostTensor],
-                          variables: [String: HostTensor]) throws -> HostTensor {
-        let type = node.type
-        switch node.op {
-        case .input(let name):
-            return try bound(inputs[name], to: node, describedAs: "input '%\(name)'", passedIn: "inputs")
-        case .param(let name):
-            return try bound(variables[name], to: node, describedAs: "param '@\(name)'", passedIn: "variables")
-        case .state(let name):
-            return try bound(variables[name], to: node, describedAs: "state '@\(name)'", passedIn: "variables")
-        case .constant(let value):
-            return constant(value, type)
-        case .iota(let axis):
-            return iota(axis: axis, type)
-
-        case .neg, .abs, .exp, .log, .sqrt, .rsqrt, .tanh, .relu, .convert, .stopGradient:
-            return unary(node.op, operands[0], type)
-        case .add, .sub, .mul, .div, .max, .min, .compare:
-            return binary(node.op, operands[0], operands[1], type)
-        case .select:
-            return select(operands[0], operands[1], operands[2])
-
-        case .reduceSum(let axes):
-            return reduceSum(operands[0], axes: axes, type)
-        case .reduceMean(let axes):
-            return reduceMean(operands[0], axes: axes, type)
-        case .reduceMax(let axes):
-            return reduceMax(operands[0], axes: axes, type)
-
-        case .reshape:
-            return HostTensor(type, operands[0].scalars)
-        case .transpose(let permutation):
-            return transpose(operands[0], permutation: permutation, type)
-        case .broadcast:
-            return broadcast(operands[0], type)
-        case .slice(let start, _):
-            return slice(operands[0], start: start, type)
-        case .concat(let axis):
-            return concat(operands, axis: axis, type)
-        case .pad(let low, _):
-            return pad(operands[0], low: low, type)
-
-        case .matmul(let transposeA, let transposeB):
-            return matmul(operands[0], operands[1], transposeA: transposeA, transposeB: transposeB, type)
-        case .conv2d(let stride, let padding):
-            return conv2d(operands[0], operands[1], ConvGeometry(input: operands[0].type, filter: operands[1].type,
-                                                                 stride: stride, padding: padding))
-        case .conv2dInputGrad(let stride, let padding):
-            return conv2dInputGrad(operands[0], operands[1], ConvGeometry(input: type, filter: operands[1].type,
-                                                                          stride: stride, padding: padding))
-        case .conv2dFilterGrad(let stride, let padding):
-            return conv2dFilterGrad(operands[0], operands[1], ConvGeometry(input: operands[0].type, filter: type,
-                                                                           stride: stride, padding: padding))
-        }
-    }
-
     /// Checks a value bound to an input, param or state against its declaration.
-    private func bound(_ value: HostTensor?, to node: Node, describedAs what: String, passedIn argument: String) throws -> HostTensor {
+    func bound(_ value: HostTensor?, to node: Node, describedAs what: String, passedIn argument: String) throws -> HostTensor {
         guard let value else {
             throw Diagnostic("no value was given for \(what) of type \(node.type); pass one in `\(argument)`",
                              at: node.location)

@@ -25,7 +25,7 @@ public struct Autodiff: Pass, Sendable {
         var active = [Bool](repeating: false, count: forwardCount)
         for (id, node) in graph.nodes.enumerated() {
             if case .param = node.op { active[id] = true; continue }
-            guard !VJPRules.nonDifferentiable.contains(node.op.name) else { continue }
+            guard !VJPRules.stops(node.op.kind) else { continue }
             active[id] = node.operands.contains { active[$0] }
         }
 

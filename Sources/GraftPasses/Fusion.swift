@@ -92,11 +92,10 @@ public struct FusionPlan: Sendable {
                 body.append(value)
             }
             visit(id, isRoot: true)
-            let kind: FusedKernel.Kind
-            switch FusionPlan.category(node.op) {
-            case .reduction: kind = .reduction
-            case .contraction: kind = .contraction
-            default: kind = .elementwise
+            let kind: FusedKernel.Kind = switch FusionPlan.category(node.op) {
+            case .reduction: .reduction
+            case .contraction: .contraction
+            case .elementwise, .layout, .leaf, .declaration: .elementwise
             }
             kernels.append(FusedKernel(kind: kind, root: id, body: body, inputs: inputs))
         }
@@ -137,18 +136,8 @@ public struct FusionPlan: Sendable {
         return walk(id)
     }
 
-    enum Category { case declaration, leaf, elementwise, layout, reduction, contraction }
-
-    static func category(_ op: Op) -> Category {
-        switch op {
-        case .input, .param, .state: .declaration
-        case .constant, .iota: .leaf
-        case .reduceSum, .reduceMean, .reduceMax: .reduction
-        case .matmul, .conv2d, .conv2dInputGrad, .conv2dFilterGrad: .contraction
-        case .reshape, .broadcast, .transpose, .slice, .pad, .concat: .layout
-        default: .elementwise
-        }
-    }
+    /// The op's group, as its definition gives it.
+    static func category(_ op: Op) -> OpGroup { op.group }
 
     static func users(_ graph: Graph) -> [[ValueID]] {
         var users = [[ValueID]](repeating: [], count: graph.nodes.count)

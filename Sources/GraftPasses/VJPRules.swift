@@ -30,61 +30,82 @@ public struct VJPContext {
 /// A VJP rule: the cotangents of an op's operands.
 public typealias VJPRule = @Sendable (inout VJPContext) -> [ValueID?]
 
-/// The table of VJP rules, keyed by op name. An op without an entry cannot be differentiated
-/// through: `Autodiff` reports it, located, when a gradient path reaches it.
+/// How reverse mode treats an op kind.
+public enum Differentiation: Sendable {
+    /// The cotangents of the operands, by a rule.
+    case rule(VJPRule)
+    /// No cotangent passes through: the result is a constant to the gradient (leaves,
+    /// `stop_gradient`, comparisons, conversions).
+    case stops
+}
+
+/// The table of VJP rules, keyed by op kind. Every kind has an entry (`VJPCoverageTests`); a
+/// kind without one cannot be differentiated through, and `Autodiff` reports it, located,
+/// when a gradient path reaches it.
 public enum VJPRules {
-    public static func rule(for op: Op) -> VJPRule? { table[op.name] }
+    /// The rule of `op`, or nil if it passes no cotangent or has no entry.
+    public static func rule(for op: Op) -> VJPRule? {
+        if case .rule(let rule) = table[op.kind] { return rule }
+        return nil
+    }
 
-    /// Ops that pass no cotangent by definition (their results are constants to the gradient).
-    public static let nonDifferentiable: Set<String> = ["stop_gradient", "compare", "iota", "constant", "convert"]
+    /// Whether `kind` passes no cotangent by definition.
+    public static func stops(_ kind: OpKind) -> Bool {
+        if case .stops = table[kind] { return true }
+        return false
+    }
 
-    static let table: [String: VJPRule] = [
+    /// The entry of every op kind.
+    public static let table: [OpKind: Differentiation] = rules.mapValues(Differentiation.rule).merging(
+        [.input, .param, .state, .constant, .iota, .stopGradient, .compare, .convert].map { ($0, .stops) }) { rule, _ in rule }
+
+    static let rules: [OpKind: VJPRule] = [
         // MARK: Elementwise unary
-        "neg": { c in [c.add(.neg, [c.cotangent])] },                                   // d(-x) = -g
-        "abs": { c in                                                                   // d|x| = g·sign(x)
+        .neg: { c in [c.add(.neg, [c.cotangent])] },                                   // d(-x) = -g
+        .abs: { c in                                                                   // d|x| = g·sign(x)
             let zero = c.splat(0, like: c.operand(0))
             let nonNegative = c.add(.compare(.ge), [c.operand(0), zero])
             return [c.add(.select, [nonNegative, c.cotangent, c.add(.neg, [c.cotangent])])]
         },
-        "exp": { c in [c.add(.mul, [c.cotangent, c.value])] },                          // d eˣ = g·eˣ
-        "log": { c in [c.add(.div, [c.cotangent, c.operand(0)])] },                     // d log x = g/x
-        "sqrt": { c in                                                                  // d √x = g/(2√x)
+        .exp: { c in [c.add(.mul, [c.cotangent, c.value])] },                          // d eˣ = g·eˣ
+        .log: { c in [c.add(.div, [c.cotangent, c.operand(0)])] },                     // d log x = g/x
+        .sqrt: { c in                                                                  // d √x = g/(2√x)
             let twice = c.add(.add, [c.value, c.value])
             return [c.add(.div, [c.cotangent, twice])]
         },
-        "rsqrt": { c in                                                                 // d x^-½ = -½·g·y/x
+        .rsqrt: { c in                                                                 // d x^-½ = -½·g·y/x
             let ratio = c.add(.div, [c.value, c.operand(0)])
             let scaled = c.add(.mul, [ratio, c.splat(-0.5, like: c.value)])
             return [c.add(.mul, [c.cotangent, scaled])]
         },
-        "tanh": { c in                                                                  // d tanh x = g·(1 − y²)
+        .tanh: { c in                                                                  // d tanh x = g·(1 − y²)
             let square = c.add(.mul, [c.value, c.value])
             let slope = c.add(.sub, [c.splat(1, like: c.value), square])
             return [c.add(.mul, [c.cotangent, slope])]
         },
-        "relu": { c in                                                                  // d relu x = g·[x > 0]
+        .relu: { c in                                                                  // d relu x = g·[x > 0]
             let zero = c.splat(0, like: c.operand(0))
             let positive = c.add(.compare(.gt), [c.operand(0), zero])
             return [c.add(.select, [positive, c.cotangent, zero])]
         },
 
         // MARK: Elementwise binary
-        "add": { c in [c.cotangent, c.cotangent] },                                     // g, g
-        "sub": { c in [c.cotangent, c.needs[1] ? c.add(.neg, [c.cotangent]) : nil] },   // g, −g
-        "mul": { c in                                                                   // g·b, g·a
+        .add: { c in [c.cotangent, c.cotangent] },                                     // g, g
+        .sub: { c in [c.cotangent, c.needs[1] ? c.add(.neg, [c.cotangent]) : nil] },   // g, −g
+        .mul: { c in                                                                   // g·b, g·a
             [c.needs[0] ? c.add(.mul, [c.cotangent, c.operand(1)]) : nil,
              c.needs[1] ? c.add(.mul, [c.cotangent, c.operand(0)]) : nil]
         },
-        "div": { c in                                                                   // g/b, −g·y/b
+        .div: { c in                                                                   // g/b, −g·y/b
             let ga = c.add(.div, [c.cotangent, c.operand(1)])
             guard c.needs[1] else { return [ga, nil] }
             return [ga, c.add(.neg, [c.add(.mul, [ga, c.value])])]
         },
-        "max": { c in minMax(&c, .ge) },                                                // ties go to the first operand
-        "min": { c in minMax(&c, .le) },
+        .max: { c in minMax(&c, .ge) },                                                // ties go to the first operand
+        .min: { c in minMax(&c, .le) },
 
         // MARK: Elementwise ternary
-        "select": { c in                                                                // none, g·[p], g·[¬p]
+        .select: { c in                                                                // none, g·[p], g·[¬p]
             let zero = c.splat(0, like: c.cotangent)
             return [nil,
                     c.needs[1] ? c.add(.select, [c.operand(0), c.cotangent, zero]) : nil,
@@ -92,13 +113,13 @@ public enum VJPRules {
         },
 
         // MARK: Reductions
-        "reduce_sum": { c in [broadcastBack(&c, c.cotangent)] },                        // g broadcast back
-        "reduce_mean": { c in                                                           // g/n broadcast back
+        .reduceSum: { c in [broadcastBack(&c, c.cotangent)] },                        // g broadcast back
+        .reduceMean: { c in                                                           // g/n broadcast back
             let count = c.type(c.operand(0)).elementCount / Swift.max(c.type(c.value).elementCount, 1)
             let scaled = c.add(.mul, [c.cotangent, c.splat(1 / Float(count), like: c.cotangent)])
             return [broadcastBack(&c, scaled)]
         },
-        "reduce_max": { c in                                                            // g where x equals the max
+        .reduceMax: { c in                                                            // g where x equals the max
             let spread = broadcastBack(&c, c.cotangent)
             let maximum = broadcastBack(&c, c.value)
             let isMax = c.add(.compare(.eq), [c.operand(0), maximum])
@@ -106,25 +127,25 @@ public enum VJPRules {
         },
 
         // MARK: Layout
-        "reshape": { c in [c.add(.reshape, [c.cotangent], type: c.type(c.operand(0)))] },
-        "transpose": { c in                                                             // inverse permutation
+        .reshape: { c in [c.add(.reshape, [c.cotangent], type: c.type(c.operand(0)))] },
+        .transpose: { c in                                                             // inverse permutation
             guard case .transpose(let permutation) = c.node.op else { return [nil] }
             var inverse = permutation
             for (index, axis) in permutation.enumerated() { inverse[axis] = index }
             return [c.add(.transpose(permutation: inverse), [c.cotangent])]
         },
-        "broadcast": { c in [unbroadcast(&c, c.cotangent, to: c.type(c.operand(0)))] }, // sum over broadcast axes
-        "slice": { c in                                                                 // pad back with zeros
+        .broadcast: { c in [unbroadcast(&c, c.cotangent, to: c.type(c.operand(0)))] }, // sum over broadcast axes
+        .slice: { c in                                                                 // pad back with zeros
             guard case .slice(let start, let limit) = c.node.op else { return [nil] }
             let shape = c.type(c.operand(0)).shape
             return [c.add(.pad(low: start, high: zip(shape, limit).map { $0 - $1 }), [c.cotangent])]
         },
-        "pad": { c in                                                                   // slice the interior
+        .pad: { c in                                                                   // slice the interior
             guard case .pad(let low, _) = c.node.op else { return [nil] }
             let shape = c.type(c.operand(0)).shape
             return [c.add(.slice(start: low, limit: zip(low, shape).map { $0 + $1 }), [c.cotangent])]
         },
-        "concat": { c in                                                                // slice each piece
+        .concat: { c in                                                                // slice each piece
             guard case .concat(let axis) = c.node.op else { return [] }
             var offset = 0
             var result: [ValueID?] = []
@@ -142,7 +163,7 @@ public enum VJPRules {
         },
 
         // MARK: Contraction
-        "matmul": { c in
+        .matmul: { c in
             // C = op(A)·op(B): dA and dB are matmuls of g with the other operand, transposed to fit.
             guard case .matmul(let ta, let tb) = c.node.op else { return [nil, nil] }
             let (a, b, g) = (c.operand(0), c.operand(1), c.cotangent)
@@ -157,19 +178,19 @@ public enum VJPRules {
             }
             return [da, db]
         },
-        "conv2d": { c in                                                                // input and filter gradients
+        .conv2d: { c in                                                                // input and filter gradients
             guard case .conv2d(let stride, let padding) = c.node.op else { return [nil, nil] }
             let (x, w, g) = (c.operand(0), c.operand(1), c.cotangent)
             return [c.needs[0] ? c.add(.conv2dInputGrad(stride: stride, padding: padding), [g, w], type: c.type(x)) : nil,
                     c.needs[1] ? c.add(.conv2dFilterGrad(stride: stride, padding: padding), [x, g], type: c.type(w)) : nil]
         },
-        "conv2d_input_grad": { c in                                                     // bilinear in (dy, w)
+        .conv2dInputGrad: { c in                                                     // bilinear in (dy, w)
             guard case .conv2dInputGrad(let stride, let padding) = c.node.op else { return [nil, nil] }
             let (dy, w, g) = (c.operand(0), c.operand(1), c.cotangent)
             return [c.needs[0] ? c.add(.conv2d(stride: stride, padding: padding), [g, w]) : nil,
                     c.needs[1] ? c.add(.conv2dFilterGrad(stride: stride, padding: padding), [g, dy], type: c.type(w)) : nil]
         },
-        "conv2d_filter_grad": { c in                                                    // bilinear in (x, dy)
+        .conv2dFilterGrad: { c in                                                    // bilinear in (x, dy)
             guard case .conv2dFilterGrad(let stride, let padding) = c.node.op else { return [nil, nil] }
             let (x, dy, g) = (c.operand(0), c.operand(1), c.cotangent)
             return [c.needs[0] ? c.add(.conv2dInputGrad(stride: stride, padding: padding), [dy, g], type: c.type(x)) : nil,
@@ -189,11 +210,7 @@ public enum VJPRules {
     /// broadcast back to the operand's shape.
     private static func broadcastBack(_ c: inout VJPContext, _ reduced: ValueID) -> ValueID {
         let operandType = c.type(c.operand(0))
-        let axes: [Int]
-        switch c.node.op {
-        case .reduceSum(let a), .reduceMean(let a), .reduceMax(let a): axes = a
-        default: axes = []
-        }
+        let axes = c.node.op.reducedAxes ?? []
         let kept = operandType.shape.indices.map { axes.contains($0) ? 1 : operandType.shape[$0] }
         let reshaped = c.add(.reshape, [reduced], type: TensorType(operandType.dtype, kept))
         return c.add(.broadcast, [reshaped], type: operandType)

@@ -28,18 +28,16 @@ extension Executable {
 
     /// Runs a convolution node: each worker takes images one by one, gathers an image's
     /// patches into its scratch matrix (im2col) and multiplies with the BLAS.
-    func convolve(_ node: Node, root: ValueID) {
-        guard let g = KernelCompiler.geometry(of: node, in: graph) else { return }
-        let batch = graph[node.operands[0]].type.shape[0]
+    func convolve(_ convolution: ConvolutionCall) {
+        let g = convolution.geometry, batch = convolution.batch
         let patch = g.patchSize, pixels = g.outputPixels, outputs = g.outputChannels
-        let im2col = kernels.im2col[g], col2im = kernels.col2im[g]
-        let product = ConvolutionProduct.of(node.op, geometry: g)
-        let generated = product.flatMap { kernels.products[$0] }
-        let blocks = product?.blocks ?? 0
+        let im2col = convolution.im2col, col2im = convolution.col2im
+        let generated = convolution.productFunction
+        let blocks = convolution.product?.blocks ?? 0
         let pool = workers
         let scratch = self.scratch.map(SharedPointer.init), partials = self.partials.map(SharedPointer.init)
-        let result = SharedPointer(pointers[root]!)
-        let first = SharedPointer(pointers[node.operands[0]]!), second = SharedPointer(pointers[node.operands[1]]!)
+        let result = SharedPointer(pointers[convolution.result]!)
+        let first = SharedPointer(pointers[convolution.first]!), second = SharedPointer(pointers[convolution.second]!)
         let queue = WorkQueue()
 
         /// Calls `kernel` over [0, end) with the buffer table (a, b, c), kept on the stack: this
@@ -59,8 +57,8 @@ extension Executable {
             return scratch[worker].pointer
         }
 
-        switch node.op {
-        case .conv2d:
+        switch convolution.direction {
+        case .forward:
             // y[n] [O, OH·OW] = W [O, C·KH·KW] · patches(x[n])
             pool.run { worker in
                 while let n = queue.take(below: batch) {
@@ -74,7 +72,7 @@ extension Executable {
                     }
                 }
             }
-        case .conv2dInputGrad:
+        case .inputGradient:
             // dpatches = Wᵀ [C·KH·KW, O] · dy[n] [O, OH·OW]; dx[n] = col2im(dpatches)
             pool.run { worker in
                 while let n = queue.take(below: batch) {
@@ -89,7 +87,7 @@ extension Executable {
                     if let col2im { call(col2im, result.pointer + n * g.imageSize, target, end: g.channels * g.height) }
                 }
             }
-        case .conv2dFilterGrad:
+        case .filterGradient:
             // One partial sum per group of images. Generated: dW [O, C·KH·KW] += dy[n] · patches(x[n])ᵀ;
             // BLAS: dWᵀ [C·KH·KW, O] += patches(x[n]) · dy[n]ᵀ (this orientation runs ~15% faster in
             // OpenBLAS than dy[n] · patchesᵀ), and dW = (Σ dWᵀ)ᵀ.
@@ -125,8 +123,6 @@ extension Executable {
                     for k in 0..<patch { result.pointer[o * patch + k] = total[k * outputs + o] }
                 }
             }
-        default:
-            break
         }
     }
 }

@@ -18,6 +18,8 @@ public final class Executable: @unchecked Sendable {
     public let plan: FusionPlan
     public let memory: MemoryPlan
     public let kernels: CompiledKernels
+    /// What runs each kernel of the plan, in order.
+    let calls: [KernelCall]
     /// Seconds spent fusing, planning and compiling.
     public let compileSeconds: Double
     /// Fill the arena with NaN before each run, so that a value a kernel fails to write shows
@@ -45,21 +47,19 @@ public final class Executable: @unchecked Sendable {
         plan = FusionPlan(graph)
         memory = MemoryPlan(plan)
         kernels = try (cache ?? Executable.sharedCache()).compile(plan)
+        calls = kernels.calls(for: plan)
         workers = WorkerPool(count: Swift.max(1, threads))
 
         arena = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(memory.peakBytes, MemoryPlan.alignment), alignment: MemoryPlan.alignment)
         pointers = [UnsafeMutablePointer<Float>?](repeating: nil, count: graph.nodes.count)
         for (id, node) in graph.nodes.enumerated() {
-            switch node.op {
-            case .param(let name), .state(let name):
+            if node.op.isVariable, let name = node.op.declaredName {
                 let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(node.type.elementCount, 1))
                 buffer.initialize(repeating: 0, count: Swift.max(node.type.elementCount, 1))
                 storage[name] = buffer
                 pointers[id] = buffer
-            default:
-                if let offset = memory.offsets[id] {
-                    pointers[id] = (arena + offset).assumingMemoryBound(to: Float.self)
-                }
+            } else if let offset = memory.offsets[id] {
+                pointers[id] = (arena + offset).assumingMemoryBound(to: Float.self)
             }
         }
         arguments = []
@@ -72,11 +72,9 @@ public final class Executable: @unchecked Sendable {
             arguments.append(table)
         }
         var patchFloats = 1, filterFloats = 1
-        for kernel in plan.kernels where kernel.kind == .contraction {
-            let node = graph[kernel.root]
-            guard let geometry = KernelCompiler.geometry(of: node, in: graph) else { continue }
-            patchFloats = Swift.max(patchFloats, geometry.patchSize * geometry.outputPixels)
-            filterFloats = Swift.max(filterFloats, geometry.outputChannels * geometry.patchSize)
+        for case .convolution(let call) in calls {
+            patchFloats = Swift.max(patchFloats, call.geometry.patchSize * call.geometry.outputPixels)
+            filterFloats = Swift.max(filterFloats, call.geometry.outputChannels * call.geometry.patchSize)
         }
         scratch = (0..<workers.count).map { _ in .allocate(capacity: patchFloats) }
         partials = (0..<Swift.max(workers.count, Executable.filterGradientGroups)).map { _ in .allocate(capacity: filterFloats) }
@@ -195,37 +193,26 @@ public final class Executable: @unchecked Sendable {
     }
 
     private func execute(_ index: Int) {
-        let kernel = plan.kernels[index]
-        if let function = kernels.loops[index], let table = arguments[index] {
-            let total = graph[kernel.root].type.elementCount
-            let work = kernel.kind == .reduction ? graph[graph[kernel.root].operands[0]].type.elementCount : total
-            if work < 32_768 || total < workers.count {
-                function(table, 0, Int64(total))
+        switch calls[index] {
+        case .loop(let function, let kernel, let elements, let work):
+            guard let table = arguments[kernel] else { return }
+            if work < 32_768 || elements < workers.count {
+                function(table, 0, Int64(elements))
             } else {
                 let shared = SharedPointer(table)
                 let pool = workers
                 pool.run { worker in
-                    let range = pool.share(of: total, worker: worker)
+                    let range = pool.share(of: elements, worker: worker)
                     function(shared.pointer, Int64(range.lowerBound), Int64(range.upperBound))
                 }
             }
-            return
-        }
-        let node = graph[kernel.root]
-        switch node.op {
-        case .matmul(let transposeA, let transposeB):
+        case .matrixProduct(let g, let a, let b, let c):
             useBLASThreads(workers.count)
-            let (a, b) = (graph[node.operands[0]].type.shape, graph[node.operands[1]].type.shape)
-            let (m, k) = transposeA ? (a[1], a[0]) : (a[0], a[1])
-            let n = transposeB ? b[0] : b[1]
-            BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
-                       a: pointers[node.operands[0]]!, lda: a[1], b: pointers[node.operands[1]]!, ldb: b[1],
-                       beta: 0, c: pointers[kernel.root]!, ldc: n)
-        case .conv2d, .conv2dInputGrad, .conv2dFilterGrad:
+            BLAS.sgemm(transposeA: g.transposeA, transposeB: g.transposeB, m: g.m, n: g.n, k: g.k, alpha: 1,
+                       a: pointers[a]!, lda: g.lda, b: pointers[b]!, ldb: g.ldb, beta: 0, c: pointers[c]!, ldc: g.n)
+        case .convolution(let call):
             useBLASThreads(1)
-            convolve(node, root: kernel.root)
-        default:
-            fatalError("Executable: no way to run \(node.op.name)")
+            convolve(call)
         }
     }
 }

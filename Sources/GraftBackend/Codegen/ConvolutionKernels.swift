@@ -4,35 +4,7 @@
 
 import GraftIR
 
-/// The geometry of one 2-D convolution, per image.
-public struct ConvolutionGeometry: Hashable, Sendable {
-    public var channels: Int, height: Int, width: Int
-    public var outputChannels: Int, kernelHeight: Int, kernelWidth: Int
-    public var stride: [Int], padding: [Int]
-    public var outputHeight: Int, outputWidth: Int
-
-    /// Reads the geometry from an input shape `[N, C, H, W]`, a filter shape `[O, C, KH, KW]`
-    /// and the op's stride and padding.
-    public init(input: [Int], filter: [Int], stride: [Int], padding: [Int]) {
-        channels = input[1]; height = input[2]; width = input[3]
-        outputChannels = filter[0]; kernelHeight = filter[2]; kernelWidth = filter[3]
-        self.stride = stride
-        self.padding = padding
-        outputHeight = (height + 2 * padding[0] - kernelHeight) / stride[0] + 1
-        outputWidth = (width + 2 * padding[1] - kernelWidth) / stride[1] + 1
-    }
-
-    /// Rows of the patch matrix: C·KH·KW.
-    public var patchSize: Int { channels * kernelHeight * kernelWidth }
-    /// Columns of the patch matrix: OH·OW.
-    public var outputPixels: Int { outputHeight * outputWidth }
-    /// Elements of one input image: C·H·W.
-    public var imageSize: Int { channels * height * width }
-    /// Whether the patch matrix is the image itself (1×1, stride 1, no padding).
-    public var isPointwise: Bool {
-        kernelHeight == 1 && kernelWidth == 1 && stride == [1, 1] && padding == [0, 0]
-    }
-
+extension ConvolutionGeometry {
     var suffix: String {
         "c\(channels)h\(height)w\(width)k\(kernelHeight)x\(kernelWidth)s\(stride[0])x\(stride[1])p\(padding[0])x\(padding[1])"
     }

@@ -28,18 +28,16 @@ public enum ConvolutionProduct: Hashable, Sendable {
     /// `g`, or nil where the BLAS is faster: the filter gradient's row products are reduced
     /// across lanes at the end of every image, which does not pay on small outputs (under 128
     /// pixels; measured 69 vs 117 GFLOP/s at 7×7).
-    public static func of(_ kind: Op, geometry g: ConvolutionGeometry) -> ConvolutionProduct? {
-        switch kind {
-        case .conv2d:
+    public static func of(_ direction: ConvolutionDirection, geometry g: ConvolutionGeometry) -> ConvolutionProduct? {
+        switch direction {
+        case .forward:
             return .broadcast(rows: g.outputChannels, columns: g.outputPixels, reduction: g.patchSize,
                               rowStride: g.patchSize, reductionStride: 1)
-        case .conv2dInputGrad:
+        case .inputGradient:
             return .broadcast(rows: g.patchSize, columns: g.outputPixels, reduction: g.outputChannels,
                               rowStride: 1, reductionStride: g.patchSize)
-        case .conv2dFilterGrad:
+        case .filterGradient:
             return g.outputPixels >= 128 ? .rowDot(rows: g.outputChannels, columns: g.patchSize, length: g.outputPixels) : nil
-        default:
-            return nil
         }
     }
 

@@ -33,21 +33,6 @@ public struct CompiledKernels: @unchecked Sendable {
 }
 
 public enum KernelCompiler {
-    /// The convolution geometry of a contraction node, if it is a convolution.
-    public static func geometry(of node: Node, in graph: Graph) -> ConvolutionGeometry? {
-        switch node.op {
-        case .conv2d(let stride, let padding):
-            return ConvolutionGeometry(input: graph[node.operands[0]].type.shape, filter: graph[node.operands[1]].type.shape,
-                                       stride: stride, padding: padding)
-        case .conv2dInputGrad(let stride, let padding):
-            return ConvolutionGeometry(input: node.type.shape, filter: graph[node.operands[1]].type.shape, stride: stride, padding: padding)
-        case .conv2dFilterGrad(let stride, let padding):
-            return ConvolutionGeometry(input: graph[node.operands[0]].type.shape, filter: node.type.shape, stride: stride, padding: padding)
-        default:
-            return nil
-        }
-    }
-
     /// The function text of each kernel of `plan` (nil for contractions), with the name
     /// `KERNEL`, the convolution geometries the plan needs, and their generated matrix
     /// products (none without `vectorProducts`: they are written for AVX-512).
@@ -59,10 +44,9 @@ public enum KernelCompiler {
         var bodies: [String?] = []
         for kernel in plan.kernels {
             guard kernel.kind != .contraction else {
-                let node = plan.graph[kernel.root]
-                if let geometry = geometry(of: node, in: plan.graph) {
+                if case .convolution(let geometry, let direction, _) = plan.graph.contraction(of: kernel.root) {
                     geometries.insert(geometry)
-                    if vectorProducts, let product = ConvolutionProduct.of(node.op, geometry: geometry) { products.insert(product) }
+                    if vectorProducts, let product = ConvolutionProduct.of(direction, geometry: geometry) { products.insert(product) }
                 }
                 bodies.append(nil)
                 continue

@@ -29,7 +29,7 @@ struct LoopEmitter {
     private var counter = 0
     private var argument: [ValueID: String] = [:]       // materialized input -> pointer SSA name
     private var memo: [String: String] = [:]            // "value@index" -> SSA name
-    private(set) var declarations: Set<String> = []
+    var declarations: Set<String> = []
     /// Reduction loops that cover several adjacent axes: their per-axis indices and the loop
     /// variable that linearizes back to them.
     private var merged: [(names: [String], extents: [Int], loop: String)] = []
@@ -61,7 +61,7 @@ struct LoopEmitter {
 
     private mutating func emit(_ line: String) { lines.append("  " + line) }
 
-    private mutating func assign(_ rhs: String, _ prefix: String = "v") -> String {
+    mutating func assign(_ rhs: String, _ prefix: String = "v") -> String {
         let name = fresh(prefix)
         emit("\(name) = \(rhs)")
         return name
@@ -92,7 +92,7 @@ struct LoopEmitter {
             let value = emitReduction(outputIndex: "%i")
             lines.append("latch:")
             store(value, type: rootType, at: "%i", into: output)
-        default:
+        case .elementwise, .contraction:
             let value = value(of: kernel.root, at: .linear("%i"))
             store(value, type: rootType, at: "%i", into: output)
         }
@@ -116,10 +116,8 @@ struct LoopEmitter {
     /// H·W of an [N, C, H, W] tensor; a whole row of a matrix).
     static func rowExtent(of kernel: FusedKernel, in graph: Graph) -> Int? {
         let needsDimensions = kernel.body.contains { id in
-            switch graph[id].op {
-            case .broadcast, .transpose, .slice, .pad, .concat, .iota: true
-            default: false
-            }
+            if case .indexed(needsDimensions: true, _) = Lowering.lowering(for: graph[id].op.kind) { return true }
+            return false
         }
         let shape = graph[kernel.root].type.shape
         guard needsDimensions, shape.count >= 2 else { return nil }
@@ -179,24 +177,10 @@ struct LoopEmitter {
         let root = graph[kernel.root]
         let operand = root.operands[0]
         let operandShape = graph[operand].type.shape
-        let axes: [Int]
-        var combine: (inout LoopEmitter, String, String) -> String
-        var initial: String
-        switch root.op {
-        case .reduceSum(let a), .reduceMean(let a):
-            axes = a
-            initial = "0.0"
-            combine = { e, acc, x in e.assign("fadd reassoc nsz float \(acc), \(x)") }
-        case .reduceMax(let a):
-            axes = a
-            initial = "0xFFF0000000000000"   // -inf
-            combine = { e, acc, x in
-                let takeX = e.assign("fcmp ugt float \(x), \(acc)")
-                return e.assign("select i1 \(takeX), float \(x), float \(acc)")
-            }
-        default:
+        guard case .reduction(let reduction) = Lowering.lowering(for: root.op.kind), let axes = root.op.reducedAxes else {
             fatalError("emitReduction: \(root.op.name) is not a reduction")
         }
+        let initial = reduction.initial
         let keptAxes = operandShape.indices.filter { !axes.contains($0) }
         let keptIndices = delinearize(outputIndex, shape: keptAxes.map { operandShape[$0] })
         // The accumulator lives in the entry block's alloca; reset it for this output element.
@@ -226,7 +210,7 @@ struct LoopEmitter {
         }
         let element = value(of: operand, at: .multi(full))
         let accumulated = assign("load float, float* %acc, align 4")
-        let combined = combine(&self, accumulated, element)
+        let combined = reduction.combine(&self, accumulated, element)
         emit("store float \(combined), float* %acc, align 4")
         // Latches from the innermost loop out; each exits into the enclosing loop's latch.
         if axes.isEmpty { emit("br label %reduced") }
@@ -241,7 +225,7 @@ struct LoopEmitter {
         }
         lines.append("reduced:")
         var result = assign("load float, float* %acc, align 4")
-        if case .reduceMean = root.op {
+        if reduction.divides {
             let count = axes.map { operandShape[$0] }.reduce(1, *)
             result = assign("fmul float \(result), \(LoopEmitter.literal(1 / Float(Swift.max(count, 1))))")
         }
@@ -270,124 +254,36 @@ struct LoopEmitter {
 
     private mutating func compute(_ id: ValueID, at index: Index) -> String {
         let node = graph[id]
-        let shape = node.type.shape
         if id != kernel.root, let pointer = argument[id] {
-            let linearIndex = linear(index, shape: shape)
+            let linearIndex = linear(index, shape: node.type.shape)
             let address = assign("getelementptr inbounds float, float* \(pointer), i64 \(linearIndex)", "p")
             let loaded = assign("load float, float* \(address), align 4")
             return node.type.dtype == .bool ? assign("fcmp une float \(loaded), 0.0") : loaded
         }
-        func operand(_ position: Int, at index: Index) -> String { value(of: node.operands[position], at: index) }
-        let isBool = node.type.dtype == .bool
-        switch node.op {
-        case .constant(let c):
-            if isBool { return c != 0 ? "true" : "false" }
-            return LoopEmitter.literal(node.type.dtype == .i32 ? c.rounded(.towardZero) : c)
-        case .iota(let axis):
-            let indices = multi(index, shape: shape)
-            return assign("uitofp i64 \(indices[axis]) to float")
-        case .neg: return assign("fneg float \(operand(0, at: index))")
-        case .abs: return intrinsic("fabs", operand(0, at: index))
-        case .exp: return intrinsic("exp", operand(0, at: index))
-        case .log: return intrinsic("log", operand(0, at: index))
-        case .sqrt: return intrinsic("sqrt", operand(0, at: index))
-        case .rsqrt:
-            let root = intrinsic("sqrt", operand(0, at: index))
-            return assign("fdiv float 1.0, \(root)")
-        case .tanh:
-            declarations.insert("declare float @tanhf(float)")
-            return assign("call float @tanhf(float \(operand(0, at: index)))")
-        case .relu:
-            let x = operand(0, at: index)
-            let keep = assign("fcmp ugt float \(x), 0.0")   // NaN passes through, as in the interpreter
-            return assign("select i1 \(keep), float \(x), float 0.0")
-        case .stopGradient:
-            return operand(0, at: index)
-        case .convert:
-            let x = operand(0, at: index)
-            let from = graph[node.operands[0]].type.dtype
-            switch (from, node.type.dtype) {
-            case (.bool, .bool): return x
-            case (.bool, _): return assign("uitofp i1 \(x) to float")
-            case (_, .bool): return assign("fcmp une float \(x), 0.0")
-            case (.f32, .i32): return intrinsic("trunc", x)
-            default: return x
-            }
-        case .add, .sub, .mul, .div:
-            let (a, b) = (operand(0, at: index), operand(1, at: index))
-            let instruction = ["add": "fadd", "sub": "fsub", "mul": "fmul", "div": "fdiv"][node.op.name]!
-            return assign("\(instruction) float \(a), \(b)")
-        case .max, .min:
-            let (a, b) = (operand(0, at: index), operand(1, at: index))
-            // NaN in either operand gives NaN, as in the interpreter.
-            let takeA = assign("fcmp \(node.op == .max ? "ugt" : "ult") float \(a), \(b)")
-            let aIsNaN = assign("fcmp uno float \(a), 0.0")
-            let choice = assign("or i1 \(takeA), \(aIsNaN)")
-            return assign("select i1 \(choice), float \(a), float \(b)")
-        case .compare(let direction):
-            let (a, b) = (operand(0, at: index), operand(1, at: index))
-            if graph[node.operands[0]].type.dtype == .bool {
-                let predicate = ["eq": "eq", "ne": "ne", "lt": "ult", "le": "ule", "gt": "ugt", "ge": "uge"][direction.rawValue]!
-                return assign("icmp \(predicate) i1 \(a), \(b)")
-            }
-            let predicate = ["eq": "oeq", "ne": "une", "lt": "olt", "le": "ole", "gt": "ogt", "ge": "oge"][direction.rawValue]!
-            return assign("fcmp \(predicate) float \(a), \(b)")
-        case .select:
-            let (p, a, b) = (operand(0, at: index), operand(1, at: index), operand(2, at: index))
-            return assign("select i1 \(p), \(isBool ? "i1" : "float") \(a), \(isBool ? "i1" : "float") \(b)")
-
-        case .reshape:
-            return operand(0, at: .linear(linear(index, shape: shape)))
-        case .broadcast:
-            let operandShape = graph[node.operands[0]].type.shape
-            let indices = multi(index, shape: shape)
-            let offset = shape.count - operandShape.count
-            let mapped = operandShape.indices.map { operandShape[$0] == 1 ? "0" : indices[$0 + offset] }
-            return operand(0, at: .multi(mapped))
-        case .transpose(let permutation):
-            let indices = multi(index, shape: shape)
-            var mapped = [String](repeating: "0", count: shape.count)
-            for (position, axis) in permutation.enumerated() { mapped[axis] = indices[position] }
-            return operand(0, at: .multi(mapped))
-        case .slice(let start, _):
-            let indices = multi(index, shape: shape)
-            let mapped = indices.indices.map { start[$0] == 0 ? indices[$0] : assign("add nuw nsw i64 \(indices[$0]), \(start[$0])") }
-            return operand(0, at: .multi(mapped))
-        case .pad(let low, _):
-            let operandShape = graph[node.operands[0]].type.shape
-            let indices = multi(index, shape: shape)
-            var inside = "true"
-            var mapped: [String] = []
-            for axis in indices.indices {
-                let shifted = low[axis] == 0 ? indices[axis] : assign("sub i64 \(indices[axis]), \(low[axis])")
-                let inRange = assign("icmp ult i64 \(shifted), \(operandShape[axis])")   // unsigned: negatives are huge
-                inside = inside == "true" ? inRange : assign("and i1 \(inside), \(inRange)")
-                mapped.append(assign("select i1 \(inRange), i64 \(shifted), i64 0"))
-            }
-            let loaded = operand(0, at: .multi(mapped))
-            return assign("select i1 \(inside), \(isBool ? "i1" : "float") \(loaded), \(isBool ? "i1 false" : "float 0.0")")
-        case .concat(let axis):
-            let indices = multi(index, shape: shape)
-            var result: String?
-            var offset = 0
-            for (position, operandID) in node.operands.enumerated() {
-                let width = graph[operandID].type.shape[axis]
-                let local = offset == 0 ? indices[axis] : assign("sub i64 \(indices[axis]), \(offset)")
-                let inRange = assign("icmp ult i64 \(local), \(width)")
-                var mapped = indices
-                mapped[axis] = assign("select i1 \(inRange), i64 \(local), i64 0")
-                let piece = operand(position, at: .multi(mapped))
-                let type = isBool ? "i1" : "float"
-                result = result.map { assign("select i1 \(inRange), \(type) \(piece), \(type) \($0)") } ?? piece
-                offset += width
-            }
-            return result!
-        default:
-            fatalError("LoopEmitter: \(node.op.name) cannot be computed inside a loop kernel")
+        switch Lowering.lowering(for: node.op.kind) {
+        case .elementwise:
+            let operands = node.operands.map { value(of: $0, at: index) }
+            let types = ElementTypes(operands: node.operands.map { graph[$0].type.dtype }, result: node.type.dtype)
+            return emit(node.op.scalarMeaning(types)!, operands: operands, types: types.operands)
+        case .indexed(_, let emitAt):
+            return emitAt(&self, node, index)
+        case .declaration, .reduction, .contraction, nil:
+            fatalError("LoopEmitter: \(node.op.name) is never computed inside a loop kernel; fusion materializes it")
         }
     }
 
-    private mutating func intrinsic(_ name: String, _ x: String) -> String {
+    /// The value of `node`'s operand `position` at `index` (an index into the operand's shape).
+    mutating func operand(_ position: Int, of node: Node, at index: Index) -> String {
+        value(of: node.operands[position], at: index)
+    }
+
+    /// `index` into `shape` as one index per dimension.
+    mutating func dimensions(_ index: Index, shape: [Int]) -> [String] { multi(index, shape: shape) }
+
+    /// `index` into `shape` as one linear index.
+    mutating func linearIndex(_ index: Index, shape: [Int]) -> String { linear(index, shape: shape) }
+
+    mutating func intrinsic(_ name: String, _ x: String) -> String {
         declarations.insert("declare float @llvm.\(name).f32(float)")
         return assign("call float @llvm.\(name).f32(float \(x))")
     }

@@ -1,0 +1,75 @@
+// KernelCall: what the runtime executes for each kernel of a fusion plan: a compiled loop, a
+// BLAS matrix product or a convolution. The backend builds the list (`CompiledKernels.calls`);
+// the runtime runs it without looking at ops.
+
+import GraftIR
+import GraftPasses
+
+/// One kernel of a compiled step, ready to run.
+public enum KernelCall {
+    /// The compiled loop of plan kernel `kernel` over its `elements` output elements; `work`
+    /// counts the elements it reads (the runtime splits large loops across its workers).
+    case loop(KernelFunction, kernel: Int, elements: Int, work: Int)
+    /// `c = op(a) · op(b)` on the BLAS.
+    case matrixProduct(MatrixProductGeometry, a: ValueID, b: ValueID, c: ValueID)
+    case convolution(ConvolutionCall)
+}
+
+/// A convolution (or one of its gradients) over a batch, with the generated code it runs.
+public struct ConvolutionCall {
+    public var geometry: ConvolutionGeometry
+    public var direction: ConvolutionDirection
+    public var batch: Int
+    /// The operands as the op takes them: (x, w), (dy, w) or (x, dy), and the result.
+    public var first: ValueID, second: ValueID, result: ValueID
+    /// The gather of an image's patches and its adjoint (nil for pointwise convolutions).
+    public var im2col: KernelFunction?, col2im: KernelFunction?
+    /// The generated matrix product and its function (nil: the BLAS computes it).
+    public var product: ConvolutionProduct?, productFunction: KernelFunction?
+}
+
+/// Builders of the calls of contraction kernels, named by the lowering table.
+enum ContractionCall {
+    typealias Builder = @Sendable (_ graph: Graph, _ root: ValueID, _ compiled: CompiledKernels) -> KernelCall
+
+    static let matrixProduct: Builder = { graph, root, _ in
+        guard case .matrixProduct(let g) = graph.contraction(of: root) else { fatalError("not a matrix product: \(graph[root].op.name)") }
+        let operands = graph[root].operands
+        return .matrixProduct(g, a: operands[0], b: operands[1], c: root)
+    }
+
+    static let convolution: Builder = { graph, root, compiled in
+        guard case .convolution(let g, let direction, let batch) = graph.contraction(of: root) else {
+            fatalError("not a convolution: \(graph[root].op.name)")
+        }
+        let operands = graph[root].operands
+        let product = ConvolutionProduct.of(direction, geometry: g)
+        return .convolution(ConvolutionCall(
+            geometry: g, direction: direction, batch: batch, first: operands[0], second: operands[1], result: root,
+            im2col: compiled.im2col[g], col2im: compiled.col2im[g],
+            product: product, productFunction: product.flatMap { compiled.products[$0] }))
+    }
+}
+
+extension CompiledKernels {
+    /// The calls that run `plan`'s kernels, in order.
+    public func calls(for plan: FusionPlan) -> [KernelCall] {
+        plan.kernels.enumerated().map { index, kernel in
+            let graph = plan.graph
+            let root = graph[kernel.root]
+            switch Lowering.lowering(for: root.op.kind) {
+            case .contraction(let build):
+                return build(graph, kernel.root, self)
+            case .elementwise, .indexed, .reduction, .declaration, nil:
+                guard let function = loops[index] else { fatalError("kernel #\(index) (\(root.op.name)) has no compiled loop") }
+                let work = kernel.kind == .reduction ? graph[root.operands[0]].type.elementCount : root.type.elementCount
+                return .loop(function, kernel: index, elements: root.type.elementCount, work: work)
+            }
+        }
+    }
+}
+
+extension KernelCompiler {
+    /// Whether the backend can compute every op of `kind` (the coverage test asks).
+    public static func lowers(_ kind: OpKind) -> Bool { Lowering.lowering(for: kind) != nil }
+}
