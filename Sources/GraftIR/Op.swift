@@ -32,6 +32,8 @@ public enum Op: Hashable, Sendable {
 
     // MARK: Elementwise unary
     case neg, abs, exp, log, sqrt, rsqrt, tanh, relu
+    /// The logistic function `1 / (1 + e^-x)`.
+    case sigmoid
     /// Element type conversion; the target dtype is the result type's.
     case convert
     /// Identity whose value the reverse-mode pass treats as a constant.
@@ -85,7 +87,7 @@ public enum Op: Hashable, Sendable {
 /// Its raw value is the op's spelling in the IR text form.
 public enum OpKind: String, CaseIterable, Hashable, Sendable {
     case input, param, state, constant, iota
-    case neg, abs, exp, log, sqrt, rsqrt, tanh, relu, convert
+    case neg, abs, exp, log, sqrt, rsqrt, tanh, relu, sigmoid, convert
     case stopGradient = "stop_gradient"
     case add, sub, mul, div, max, min, compare, select
     case reduceSum = "reduce_sum", reduceMean = "reduce_mean", reduceMax = "reduce_max"
@@ -111,6 +113,7 @@ extension Op {
         case .rsqrt: .rsqrt
         case .tanh: .tanh
         case .relu: .relu
+        case .sigmoid: .sigmoid
         case .convert: .convert
         case .stopGradient: .stopGradient
         case .add: .add
@@ -171,6 +174,12 @@ extension OpKind {
             // max(x, 0), NaN passing through: 0 where x ≤ 0, else x.
             return D.elementwise(.relu, type: TypeRules.numericUnary) { types in
                 .select(.compare(.le, .operand(0), .literal(0, types.operands[0])), then: .literal(0, types.result), otherwise: .operand(0))
+            }
+        case .sigmoid:
+            // 1 / (1 + e^-x): 0 for large negative x (e^-x = inf), 1 for large positive.
+            return D.elementwise(.sigmoid, type: TypeRules.floatUnary) { types in
+                .arithmetic(.div, .literal(1, types.result),
+                            .arithmetic(.add, .literal(1, types.result), .function(.exp, .function(.neg, .operand(0)))))
             }
         case .convert:
             return D.elementwise(.convert, type: TypeRules.convert) { types in .convert(.operand(0), from: types.operands[0], to: types.result) }

@@ -83,6 +83,10 @@ public enum VJPRules {
             let slope = c.add(.sub, [c.splat(1, like: c.value), square])
             return [c.add(.mul, [c.cotangent, slope])]
         },
+        .sigmoid: { c in                                                               // d σ(x) = g·y·(1 − y)
+            let slope = c.add(.mul, [c.value, c.add(.sub, [c.splat(1, like: c.value), c.value])])
+            return [c.add(.mul, [c.cotangent, slope])]
+        },
         .relu: { c in                                                                  // d relu x = g·[x > 0]
             let zero = c.splat(0, like: c.operand(0))
             let positive = c.add(.compare(.gt), [c.operand(0), zero])

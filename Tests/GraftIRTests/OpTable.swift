@@ -23,6 +23,7 @@ let opExamples: [OpExample] = [
     OpExample(op: .rsqrt, operands: [f32(5)], result: f32(5)),
     OpExample(op: .tanh, operands: [f32(1, 1, 1)], result: f32(1, 1, 1)),
     OpExample(op: .relu, operands: [f32(8)], result: f32(8)),
+    OpExample(op: .sigmoid, operands: [f32(2, 4)], result: f32(2, 4)),
     OpExample(op: .convert, operands: [i32(2, 3)], result: f32(2, 3)),
     OpExample(op: .convert, operands: [bool(4)], result: f32(4)),
     OpExample(op: .stopGradient, operands: [f32(3)], result: f32(3)),

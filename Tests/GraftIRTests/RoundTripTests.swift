@@ -55,6 +55,7 @@ let everyOpText = lines(
     "  %41 = add(%40, %28) : f32[3,4]",
     "  %42 = add(@count, %33) : f32[]",
     "  %43 = sub(@w, %41) : f32[3,4]",
+    "  %44 = sigmoid(%x) : f32[2,3]",
     "  assign @w, %43  loc(\"model.swift\":30:5)",
     "  assign @momentum, %41",
     "  assign @count, %42  loc(\"model.swift\":31)",
@@ -97,7 +98,7 @@ struct RoundTripTests {
     func everyOpMeaning() throws {
         let graph = try Parser.parse(everyOpText, file: "every.gir")
         #expect(graph.name == "every_op")
-        #expect(graph.nodes.count == 4 + 4 + 44)
+        #expect(graph.nodes.count == 4 + 4 + 45)
         #expect(graph.inputs.map { graph[$0].op } == [.input("x"), .input("y"), .input("n"), .input("img")])
         #expect(graph.params.map { graph[$0].op } == [.param("w"), .param("conv.weight")])
         #expect(graph.states.map { graph[$0].op } == [.state("momentum"), .state("count")])

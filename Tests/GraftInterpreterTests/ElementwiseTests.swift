@@ -27,6 +27,10 @@ struct ElementwiseCase: Sendable, CustomTestStringConvertible {
         .init(op: "rsqrt", operands: [[1, 4, 0.25, 16, 2, 100]], expected: [1, 0.5, 2, 0.25, 0.70710677, 0.1]),
         .init(op: "tanh", operands: [[-1, 0, 1, 2, 0.5, -0.5]],
               expected: [-0.7615942, 0, 0.7615942, 0.9640276, 0.46211717, -0.46211717]),
+        // 1 / (1 + e^-x), worked out in Float64 and rounded; at -100, e^100 overflows Float32
+        // to inf, so the result is exactly 0 rather than NaN.
+        .init(op: "sigmoid", operands: [[-1, 0, 1, 2, 0.5, -100]],
+              expected: [0.26894143, 0.5, 0.7310586, 0.8807971, 0.62245935, 0]),
     ]
 
     @Test(arguments: unaryCases)

@@ -135,6 +135,7 @@ struct VJPCase: Sendable, CustomTestStringConvertible {
         VJPCase("sqrt", "sqrt(@x) : f32[2,3]", params: "x : f32[2,3]", domain: .positive),
         VJPCase("rsqrt", "rsqrt(@x) : f32[2,3]", params: "x : f32[2,3]", domain: .positive),
         VJPCase("tanh", "tanh(@x) : f32[2,3]", params: "x : f32[2,3]"),
+        VJPCase("sigmoid", "sigmoid(@x) : f32[2,3]", params: "x : f32[2,3]"),
         VJPCase("relu", "relu(@x) : f32[2,3]", params: "x : f32[2,3]", domain: .separated),
         VJPCase("stop_gradient", "stop_gradient(@x) : f32[2,3]", params: "x : f32[2,3]", expect: .zero),
 

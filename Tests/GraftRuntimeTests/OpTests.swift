@@ -28,7 +28,7 @@ struct OpCase: CustomTestStringConvertible, Sendable {
 
 let opCases: [OpCase] = {
     var cases: [OpCase] = []
-    for op in ["neg", "abs", "exp", "tanh", "relu", "stop_gradient"] {
+    for op in ["neg", "abs", "exp", "tanh", "relu", "sigmoid", "stop_gradient"] {
         cases.append(OpCase(label: op, inputs: [("a", "f32[5,37]")], statement: "\(op)(%a)", result: "f32[5,37]"))
     }
     for op in ["log", "sqrt", "rsqrt"] {
