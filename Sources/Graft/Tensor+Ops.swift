@@ -18,6 +18,8 @@ public func log(_ x: Tensor, file: String = #filePath, line: Int = #line) -> Ten
 public func sqrt(_ x: Tensor, file: String = #filePath, line: Int = #line) -> Tensor { unary(.sqrt, x, file, line) }
 /// Elementwise `1 / sqrt(x)`.
 public func rsqrt(_ x: Tensor, file: String = #filePath, line: Int = #line) -> Tensor { unary(.rsqrt, x, file, line) }
+/// Elementwise logistic function `1 / (1 + e^-x)`.
+public func sigmoid(_ x: Tensor, file: String = #filePath, line: Int = #line) -> Tensor { unary(.sigmoid, x, file, line) }
 /// Elementwise hyperbolic tangent.
 public func tanh(_ x: Tensor, file: String = #filePath, line: Int = #line) -> Tensor { unary(.tanh, x, file, line) }
 /// Elementwise absolute value.
