@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "GraftTestSupport", path: "Tests/GraftTestSupport"),
         .testTarget(name: "GraftCLITests", dependencies: ["graft", "GraftTestSupport"]),
         .testTarget(name: "GraftTrainTests", dependencies: ["graft", "GraftTestSupport"]),
-        .testTarget(name: "GraftBackendTests", dependencies: ["GraftBackend", "GraftIR"]),
+        .testTarget(name: "GraftBackendTests", dependencies: ["GraftBackend", "GraftPasses", "GraftIR"]),
         .testTarget(name: "GraftRuntimeTests", dependencies: ["GraftRuntime", "GraftBackend", "GraftPasses", "GraftInterpreter", "GraftModels", "Graft"]),
         .testTarget(name: "GraftCheckpointTests", dependencies: ["GraftCheckpoint", "GraftIR", "GraftTestSupport"]),
         .testTarget(name: "GraftDataTests", dependencies: ["GraftData", "GraftIR", "CZlib", "GraftTestSupport"]),

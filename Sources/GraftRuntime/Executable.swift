@@ -44,10 +44,8 @@ public final class Executable: @unchecked Sendable {
         let start = Date()
         try Verifier.verify(graph)
         self.graph = graph
-        plan = FusionPlan(graph)
-        memory = MemoryPlan(plan)
-        kernels = try (cache ?? Executable.sharedCache()).compile(plan)
-        calls = kernels.calls(for: plan)
+        let lowered = try BackendPipeline.lower(graph, cache: cache ?? Executable.sharedCache())
+        (plan, memory, kernels, calls) = (lowered.plan, lowered.memory, lowered.kernels, lowered.calls)
         workers = WorkerPool(count: Swift.max(1, threads))
 
         arena = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(memory.peakBytes, MemoryPlan.alignment), alignment: MemoryPlan.alignment)

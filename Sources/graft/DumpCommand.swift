@@ -6,19 +6,8 @@ import GraftIR
 import GraftPasses
 import GraftBackend
 
-/// The stages `dump` prints: the pass pipeline's, then the backend's.
-enum DumpStage: String, ExpressibleByArgument, CaseIterable {
-    case traced, autodiff, optimized, fused, planned, llvm, asm
-
-    /// The pass-pipeline stage this stage starts from.
-    var pipelineStage: PipelineStage {
-        switch self {
-        case .traced: .traced
-        case .autodiff: .autodiff
-        default: .optimized
-        }
-    }
-}
+extension CompilationStage: ExpressibleByArgument {}
+extension BackendStage: ExpressibleByArgument {}
 
 struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,8 +16,8 @@ struct DumpCommand: ParsableCommand {
     @Argument(help: "The model to dump (see `graft models`).")
     var model: String
 
-    @Option(name: .long, help: "The stage to print: \(DumpStage.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var stage: DumpStage = .traced
+    @Option(name: .long, help: "The stage to print: \(CompilationStage.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var stage: CompilationStage = .traced
 
     @Flag(name: .long, help: "Print the IR after every pass up to the stage, each after a `// ----- IR after <pass> ----- //` header.")
     var afterAll = false
@@ -53,7 +42,7 @@ struct DumpCommand: ParsableCommand {
     func run() throws {
         let entry = ModelCatalog.model(named: model)!
         do {
-            let pipelineStage = afterAll && stage == .traced ? PipelineStage.optimized : stage.pipelineStage
+            let pipelineStage = afterAll && stage == .traced ? PipelineStage.optimized : stage.passStage
             if afterAll {
                 let traced = try entry.trace(batchSize ?? entry.defaultBatchSize, seed)
                 print(PassManager.header(after: "trace"))
@@ -64,21 +53,11 @@ struct DumpCommand: ParsableCommand {
                 print(PassManager.header(after: pass))
                 print(printing.render(graph), terminator: "")
             }
-            switch stage {
-            case .traced, .autodiff, .optimized:
-                if !afterAll { print(printing.render(graph), terminator: "") }
-            case .fused:
-                let plan = FusionPlan(graph)
-                print(printing.format == .dot ? plan.dot() : plan.describe(printLocations: printing.printLoc), terminator: "")
-            case .planned:
-                let plan = FusionPlan(graph)
-                print(MemoryPlan(plan).describe(plan), terminator: "")
-            case .llvm, .asm:
-                let plan = FusionPlan(graph)
-                let jit = try LLVMJIT()
-                let compiled = try KernelCache(jit: jit).compile(plan)
-                print(compiled.legend, terminator: "")
-                print(stage == .llvm ? compiled.optimizedIR : try jit.assembly(for: compiled.sourceIR), terminator: "")
+            if let backendStage = stage.backendStage {
+                print(try BackendPipeline.text(of: graph, at: backendStage, printLocations: printing.printLoc,
+                                               dot: printing.format == .dot), terminator: "")
+            } else if !afterAll {
+                print(printing.render(graph), terminator: "")
             }
         } catch {
             exitWithDiagnostic(error)

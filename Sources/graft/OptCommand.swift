@@ -4,10 +4,11 @@ import ArgumentParser
 import Foundation
 import GraftIR
 import GraftPasses
+import GraftBackend
 
 struct OptCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "opt", abstract: "Parse and verify an IR text file, run passes on it, and print it.")
+        commandName: "opt", abstract: "Parse and verify an IR text file, run passes on it, and print it (or lower it to a backend stage).")
 
     @Argument(help: "The IR text file to read; '-' reads standard input.")
     var file: String
@@ -18,6 +19,9 @@ struct OptCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Print the IR after every pass.")
     var afterAll = false
+
+    @Option(name: .long, help: "Lower the result further and print that stage instead: \(BackendStage.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var stage: BackendStage?
 
     @OptionGroup var printing: PrintOptions
 
@@ -53,7 +57,12 @@ struct OptCommand: ParsableCommand {
                 print(printing.render(graph), terminator: "")
             }
             try manager.run(&graph, &context)
-            if !afterAll || passNames.isEmpty { print(printing.render(graph), terminator: "") }
+            if let stage {
+                print(try BackendPipeline.text(of: graph, at: stage, printLocations: printing.printLoc,
+                                               dot: printing.format == .dot), terminator: "")
+            } else if !afterAll || passNames.isEmpty {
+                print(printing.render(graph), terminator: "")
+            }
         } catch {
             exitWithDiagnostic(error)
         }

@@ -120,6 +120,36 @@ func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws 
         #expect(clusters.stdout.filter { $0 == "{" }.count == clusters.stdout.filter { $0 == "}" }.count)
     }
 
+    /// `graft opt --stage` lowers any IR text, here a hand-written graph, through the same
+    /// backend pipeline as `dump` and `Executable`.
+    @Test(arguments: ["fused", "planned", "llvm", "asm"])
+    func optLowersAHandWrittenGraph(stage: String) throws {
+        let text = """
+            graph @hand(%x: f32[64,40], %w: f32[40,16]) -> (f32[64,16]) {
+              %0 = tanh(%x) : f32[64,40]
+              %1 = matmul(%0, %w) {transpose_a = false, transpose_b = false} : f32[64,16]
+              %2 = relu(%1) : f32[64,16]
+              return %2 : f32[64,16]
+            }
+            """
+        let result = try run(try graftBinary(), ["opt", "-", "--stage", stage], input: text)
+        #expect(result.status == 0, "\(result.stderr)")
+        switch stage {
+        case "fused":
+            #expect(result.stdout.hasPrefix("fusion @hand: 3 kernels (1 BLAS contractions, 0 reductions, 2 elementwise loops)"))
+            #expect(result.stdout.contains("kernel #1 blas -> %1 : f32[64,16]  reads (%0, %w)"))
+        case "planned":
+            #expect(result.stdout.hasPrefix("memory plan @hand: arena peak "))
+        case "llvm":
+            #expect(result.stdout.hasPrefix("; @graft_k0: kernel #0 (loop -> f32[64,40])\n; @graft_k1: kernel #2 (loop -> f32[64,16])"))
+            #expect(result.stdout.contains("call float @tanhf(float"))
+            #expect(result.stdout.contains("define void @graft_k1(float**"))
+        default:
+            #expect(result.stdout.contains("graft_k0:"))
+            #expect(result.stdout.contains("tanhf"))
+        }
+    }
+
     @Test func benchPrintsEveryFigureAsJSON() throws {
         let result = try run(try graftBinary(), ["bench", "byol-t", "--steps", "1", "--batch-size", "2", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
