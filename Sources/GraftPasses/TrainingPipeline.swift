@@ -57,9 +57,9 @@ public struct TrainingPipeline: Sendable {
     ]
 
     /// Runs the passes up to `stage` on `graph`, calling `afterEachPass` after each one.
-    public func run(_ graph: inout Graph, _ context: inout PassContext, until stage: PipelineStage,
+    public func run(_ graph: inout Graph, until stage: PipelineStage,
                     afterEachPass: ((String, Graph) -> Void)? = nil) throws {
-        try PassManager(passes(until: stage), afterEachPass: afterEachPass).run(&graph, &context)
+        try PassManager(passes(until: stage), afterEachPass: afterEachPass).run(&graph)
     }
 }
 

@@ -70,7 +70,7 @@ func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws 
     @Test func optRunsNamedPasses() throws {
         let text = """
             graph @g(%x: f32[3]) -> (f32[]) {
-              param @w : f32[3]
+              param @w : f32[3] {init = zeros, role = weight}
               %0 = mul(@w, %x) : f32[3]
               %1 = reduce_sum(%0) {axes = [0]} : f32[]
               return %1 : f32[]
