@@ -242,6 +242,53 @@ struct RoundTripTests {
         ))
     }
 
+    /// Every initializer (floats that need all their digits, -0 and 1e-05 included), every
+    /// role, a target and gradient outputs, built in Swift: printed, parsed, printed again.
+    @Test("declarations print every initializer, role, target and gradient, and parse back equal")
+    func declarationAttributes() throws {
+        var graph = Graph(name: "declared")
+        let x = graph.append(Node(.input("x"), type: f32(3)))
+        let infos: [(Op, VariableInfo)] = [
+            (.param("w"), VariableInfo(.normal(std: 0.11785113), role: .weight, gradient: 2)),
+            (.param("b"), VariableInfo(.uniform(bound: 1e-05), role: .bias, gradient: 1)),
+            (.param("scale"), VariableInfo(.ones, role: .normalization)),
+            (.state("mean"), VariableInfo(.zeros, role: .statistic)),
+            (.state("odd"), VariableInfo(.constant(-0.0), role: .statistic)),
+            (.state("big"), VariableInfo(.constant(3.4028235e+38), role: .optimizerState)),
+            (.state("target.w"), VariableInfo(.normal(std: 0.11785113), role: .weight, targetOf: "w")),
+        ]
+        var ids: [String: ValueID] = [:]
+        for (op, info) in infos {
+            ids[op.declaredName!] = graph.append(Node(op, type: f32(3)))
+            graph.variables[op.declaredName!] = info
+        }
+        let loss = graph.append(Node(.reduceSum(axes: [0]), [graph.append(Node(.mul, [x, ids["w"]!], type: f32(3)))], type: f32()))
+        graph.outputs = [loss, x, x]
+        try Verifier.verify(graph)
+        let expected = lines(
+            "graph @declared(%x: f32[3]) -> (f32[], f32[3], f32[3]) {",
+            "  param @w : f32[3] {gradient = 2, init = normal, role = weight, std = 0.11785113}",
+            "  param @b : f32[3] {bound = 1e-05, gradient = 1, init = uniform, role = bias}",
+            "  param @scale : f32[3] {init = ones, role = normalization}",
+            "  state @mean : f32[3] {init = zeros, role = statistic}",
+            "  state @odd : f32[3] {init = constant, role = statistic, value = -0.0}",
+            "  state @big : f32[3] {init = constant, role = optimizer_state, value = 3.4028235e+38}",
+            "  state @target.w : f32[3] {init = normal, role = weight, std = 0.11785113, target_of = w}",
+            "  %0 = mul(%x, @w) : f32[3]",
+            "  %1 = reduce_sum(%0) {axes = [0]} : f32[]",
+            "  return %1, %x, %x : f32[], f32[3], f32[3]",
+            "}"
+        )
+        let text = Printer().print(graph)
+        #expect(text == expected)
+        let parsed = try Parser.parse(text)
+        #expect(parsed == graph)
+        #expect(Printer().print(parsed) == text)
+        #expect(parsed.gradients.map(\.param) == ["b", "w"])
+        #expect(parsed.targetPairs.map(\.target) == ["target.w"] && parsed.targetPairs.map(\.online) == ["w"])
+        #expect(parsed.initialValues(seed: 3)["odd"]?.scalars.allSatisfy { $0.bitPattern == Float(-0.0).bitPattern } == true)
+    }
+
     @Test("each op alone round-trips through text", arguments: opExamples)
     func singleOp(_ example: OpExample) throws {
         let graph = example.graph
