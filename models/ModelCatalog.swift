@@ -17,15 +17,14 @@ public struct ModelEntry: Sendable {
     /// Whether the model learns without labels (BYOL) or from them (supervised).
     public var isSelfSupervised: Bool
 
-    /// The model's graph at `stage`, with the pass context (initial values of every variable,
-    /// including those the rewrites declared). `afterEachPass` sees the IR after every pass.
+    /// The model's graph at `stage`; its initial values (including those of the variables the
+    /// rewrites declared) are `graph.initialValues(seed: seed)`. `afterEachPass` sees the IR
+    /// after every pass.
     public func compile(batchSize: Int? = nil, seed: UInt64 = 0, stage: PipelineStage,
-                        afterEachPass: ((String, Graph) -> Void)? = nil) throws -> (graph: Graph, context: PassContext) {
-        let traced = try trace(batchSize ?? defaultBatchSize, seed)
-        var graph = traced.graph
-        var context = PassContext(variables: traced.variables, initialValues: traced.initialValues, seed: seed)
-        try pipeline.run(&graph, &context, until: stage, afterEachPass: afterEachPass)
-        return (graph, context)
+                        afterEachPass: ((String, Graph) -> Void)? = nil) throws -> Graph {
+        var graph = try trace(batchSize ?? defaultBatchSize, seed).graph
+        try pipeline.run(&graph, until: stage, afterEachPass: afterEachPass)
+        return graph
     }
 }
 

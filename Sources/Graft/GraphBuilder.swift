@@ -4,8 +4,8 @@ import GraftIR
 
 /// Records every DSL op into a graph as the model's Swift code runs (tracing).
 ///
-/// A builder holds the graph under construction, the initial values of the params and state
-/// it declares, the stack of layer calls (so that ops inside a layer carry the user's call
+/// A builder holds the graph under construction (with the initializer and role of every param
+/// and state it declares, in `Graph.variables`), the stack of layer calls (so that ops inside a layer carry the user's call
 /// site), and the latest in-step value of each state (so that two BatchNorm calls in one
 /// step chain their running-statistics updates and the step writes each state once).
 ///
@@ -14,10 +14,6 @@ import GraftIR
 public final class GraphBuilder {
     /// The graph recorded so far.
     public private(set) var graph: Graph
-    /// Initial values of every declared param and state, by name.
-    public private(set) var initialValues: [String: HostTensor] = [:]
-    /// How every declared param and state is initialised and what it is for, by name.
-    public private(set) var variables: [String: VariableInfo] = [:]
     /// Whether layers run in training mode (BatchNorm uses batch statistics and updates its
     /// running statistics) or in inference mode (BatchNorm uses its running statistics).
     public let isTraining: Bool
@@ -93,7 +89,7 @@ public final class GraphBuilder {
         input(name, TensorType(.f32, shape), file: file, line: line)
     }
 
-    /// Declares a param or state, drawing its initial value from `info`'s initializer.
+    /// Declares a param or state described by `info` (its initializer and role).
     func declare(_ op: Op, type: TensorType, info: VariableInfo?, at location: SourceLocation?) -> Tensor {
         let name = op.declaredName!
         if graph.declaration(named: name) != nil {
@@ -101,10 +97,7 @@ public final class GraphBuilder {
             return Tensor(id: -1, type: type, builder: self)
         }
         let tensor = record(op, [], type: type, at: location)
-        if let info, tensor.id >= 0 {
-            variables[name] = info
-            initialValues[name] = info.initializer.values(type, name: name, seed: seed)
-        }
+        if let info, tensor.id >= 0 { graph.variables[name] = info }
         return tensor
     }
 
@@ -147,20 +140,20 @@ public final class GraphBuilder {
     }
 }
 
-/// A traced model: its graph, and the initial values and roles of its params and state.
+/// A traced model: its graph (whose declarations say how each param and state is
+/// initialised) and the seed its initial values are drawn with.
 public struct TracedGraph: Sendable {
     public var graph: Graph
-    public var initialValues: [String: HostTensor]
-    public var variables: [String: VariableInfo]
-    /// The seed the initial values were drawn with.
+    /// The seed the initial values are drawn with.
     public var seed: UInt64
 
-    public init(graph: Graph, initialValues: [String: HostTensor], variables: [String: VariableInfo], seed: UInt64) {
+    public init(graph: Graph, seed: UInt64) {
         self.graph = graph
-        self.initialValues = initialValues
-        self.variables = variables
         self.seed = seed
     }
+
+    /// Initial values of every param and state, by name: `graph.initialValues(seed: seed)`.
+    public var initialValues: [String: HostTensor] { graph.initialValues(seed: seed) }
 }
 
 /// Traces `body` into a graph named `name`: the DSL calls it makes become the graph's nodes
@@ -179,5 +172,5 @@ public func trace(_ name: String, seed: UInt64 = 0, training: Bool = true,
     let builder = GraphBuilder(name: name, seed: seed, training: training)
     let outputs = try body(builder)
     let graph = try builder.finish(outputs: outputs)
-    return TracedGraph(graph: graph, initialValues: builder.initialValues, variables: builder.variables, seed: seed)
+    return TracedGraph(graph: graph, seed: seed)
 }

@@ -34,7 +34,8 @@ public struct Assign: Hashable, Sendable {
     }
 }
 
-/// A Graft program: nodes in SSA order, the values it returns and the params/state it writes.
+/// A Graft program: nodes in SSA order, the values it returns, the params/state it writes,
+/// and what each param and state is (`variables`).
 ///
 /// Graph inputs, params and state are leaf nodes like any other; their order among the nodes
 /// is the order of the signature and of the declarations in the text form. All assigns take
@@ -44,12 +45,18 @@ public struct Graph: Hashable, Sendable {
     public var nodes: [Node]
     public var outputs: [ValueID]
     public var assigns: [Assign]
+    /// Every param and state by name: its initializer and role, the online variable a target
+    /// shadows, the output holding a param's gradient. The text form prints it as each
+    /// declaration's attributes; the verifier checks that every param and state has one.
+    public var variables: [String: VariableInfo]
 
-    public init(name: String, nodes: [Node] = [], outputs: [ValueID] = [], assigns: [Assign] = []) {
+    public init(name: String, nodes: [Node] = [], outputs: [ValueID] = [], assigns: [Assign] = [],
+                variables: [String: VariableInfo] = [:]) {
         self.name = name
         self.nodes = nodes
         self.outputs = outputs
         self.assigns = assigns
+        self.variables = variables
     }
 
     /// Appends a node and returns its value.

@@ -1,4 +1,4 @@
-// Initializer: seeded, name-keyed initial values for params and state, and each variable's role.
+// Initializer: seeded, name-keyed initial values for params and state.
 
 import Foundation
 
@@ -72,31 +72,5 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         let u1 = Swift.max(nextUnit(), 0x1p-53)
         let u2 = nextUnit()
         return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
-    }
-}
-
-/// What a param or state is for; optimizers and rewrites treat variables by role (LARS excludes
-/// biases and normalisation params from weight decay and trust-ratio adaptation).
-public enum VariableRole: String, Sendable, Hashable {
-    /// A weight matrix or convolution filter.
-    case weight
-    /// An additive bias.
-    case bias
-    /// A normalisation layer's learned scale or offset.
-    case normalization
-    /// A running statistic (BatchNorm's mean and variance).
-    case statistic
-    /// An optimizer's buffer (momentum, Adam moments).
-    case optimizerState
-}
-
-/// How a declared param or state is initialised and what it is for.
-public struct VariableInfo: Sendable, Hashable {
-    public var initializer: Initializer
-    public var role: VariableRole
-
-    public init(_ initializer: Initializer, role: VariableRole) {
-        self.initializer = initializer
-        self.role = role
     }
 }

@@ -22,6 +22,9 @@ public struct Parser {
     private var graph = Graph(name: "")
     private var values: [String: ValueID] = [:]   // "%name" / "@name" -> node
     private var declaredTypes: [TensorType] = []
+    /// Declarations whose `target_of` or `gradient` refers to something checked at the end,
+    /// with the token of the reference.
+    private var references: [(name: String, attribute: String, token: Token)] = []
 
     /// Parses one graph from `text`; `file` names the source in error messages.
     public static func parse(_ text: String, file: String = "<input>") throws -> Graph {
@@ -127,6 +130,7 @@ public struct Parser {
                 try parseAssign()
             case .word("return"):
                 try parseReturn(resultTypes: resultTypes)
+                try checkReferences()
                 try expect("}", "after return")
                 guard current.kind == .end else {
                     throw error("expected end of file after the graph, found \(current.spelling)")
@@ -209,6 +213,7 @@ public struct Parser {
         if values["%" + name] != nil {
             throw error("'\(name)' is already declared as the graph input %\(name); inputs, params and state need distinct names", at: token)
         }
+        guard values["@" + name] == nil else { throw error("duplicate definition of @\(name)", at: token) }
         let op: Op = keyword.kind == .word("param") ? .param(name) : .state(name)
         var node = Node(op, type: type)
         do {
@@ -216,8 +221,56 @@ public struct Parser {
         } catch let error as TypeError {
             throw self.error(error.message, at: token)
         }
+        guard isPunctuation("{") else {
+            throw error("expected attributes like {init = zeros, role = weight} after the type of @\(name): every param and state says how it is initialised and what it is for", at: token)
+        }
+        let (attributes, tokens) = try parseAttributes()
+        let info: VariableInfo
+        do {
+            info = try VariableInfo(keyword: op.name, attributes: attributes)
+        } catch let error as TypeError {
+            let missing = error.message.contains("missing attribute") ? tokens["init"]?.value : nil
+            throw self.error("@\(name): " + error.message, at: Parser.culprit(of: error.message, among: tokens) ?? missing ?? token)
+        }
+        for attribute in ["target_of", "gradient"] {
+            if let reference = tokens[attribute] { references.append((name, attribute, reference.value)) }
+        }
         node.location = try parseLocation()
         try define("@" + name, node, at: token)
+        graph.variables[name] = info
+    }
+
+    /// Checks what declarations refer to beyond themselves, once the whole graph is read:
+    /// `target_of` names a declared param or state of the same type that is not a target
+    /// itself, `gradient` names an output (not the loss) of the param's type, one per param.
+    private func checkReferences() throws {
+        var gradientOwners: [Int: String] = [:]
+        for (name, attribute, token) in references {
+            let info = graph.variables[name]!
+            let type = graph[values["@" + name]!].type
+            if attribute == "target_of", let online = info.targetOf {
+                guard let other = values["@" + online], graph[other].op.declaredName == online else {
+                    throw error("@\(name): target_of names @\(online), which is not a declared param or state", at: token)
+                }
+                guard graph[other].type == type else {
+                    throw error("@\(name): target_of names @\(online) of type \(graph[other].type), but @\(name) is \(type)", at: token)
+                }
+                guard graph.variables[online]?.targetOf == nil else {
+                    throw error("@\(name): target_of names @\(online), which is itself a target", at: token)
+                }
+            } else if let output = info.gradient {
+                guard output >= 1, output < graph.outputs.count else {
+                    throw error("@\(name): gradient = \(output) names no output; the graph returns \(graph.outputs.count) values and output 0 is the loss", at: token)
+                }
+                guard graph[graph.outputs[output]].type == type else {
+                    throw error("@\(name): gradient = \(output) names an output of type \(graph[graph.outputs[output]].type), but @\(name) is \(type)", at: token)
+                }
+                if let owner = gradientOwners[output] {
+                    throw error("@\(name): output \(output) is already the gradient of @\(owner)", at: token)
+                }
+                gradientOwners[output] = name
+            }
+        }
     }
 
     private mutating func parseOperand() throws -> ValueID {
@@ -261,6 +314,24 @@ public struct Parser {
         }
     }
 
+    /// `{name = value, ...}`: the attributes of a statement or declaration, and their tokens.
+    private mutating func parseAttributes() throws -> ([String: Attribute], [String: AttributeTokens]) {
+        var attributes: [String: Attribute] = [:]
+        var attributeTokens: [String: AttributeTokens] = [:]
+        try expect("{", "to open the attributes")
+        repeat {
+            let (key, keyToken) = try expectWord("an attribute name")
+            try expect("=", "after attribute \(key)")
+            guard attributes[key] == nil else { throw error("attribute '\(key)' is given twice", at: keyToken) }
+            let valueToken = current
+            let (value, itemTokens) = try parseAttributeValue()
+            attributes[key] = value
+            attributeTokens[key] = (keyToken, valueToken, itemTokens)
+        } while consume(",")
+        try expect("}", "to close the attributes")
+        return (attributes, attributeTokens)
+    }
+
     private mutating func parseDefinition() throws {
         let resultToken = advance()
         guard case .value(let result) = resultToken.kind else { fatalError("caller checked for a value token") }
@@ -276,20 +347,7 @@ public struct Parser {
             repeat { operands.append(try parseOperand()) } while consume(",")
         }
         try expect(")", "to close the operands of \(opName)")
-        var attributes: [String: Attribute] = [:]
-        var attributeTokens: [String: AttributeTokens] = [:]
-        if consume("{") {
-            repeat {
-                let (key, keyToken) = try expectWord("an attribute name")
-                try expect("=", "after attribute \(key)")
-                guard attributes[key] == nil else { throw error("attribute '\(key)' is given twice", at: keyToken) }
-                let valueToken = current
-                let (value, itemTokens) = try parseAttributeValue()
-                attributes[key] = value
-                attributeTokens[key] = (keyToken, valueToken, itemTokens)
-            } while consume(",")
-            try expect("}", "to close the attributes")
-        }
+        let (attributes, attributeTokens) = isPunctuation("{") ? try parseAttributes() : ([:], [:])
         try expect(":", "before the result type of \(opName)")
         let typeToken = current
         let declared = try parseType()
@@ -327,7 +385,7 @@ public struct Parser {
     /// missing attribute). The error says which attribute only in its message.
     private static func culprit(of message: String, among tokens: [String: AttributeTokens]) -> Token? {
         for (name, token) in tokens {
-            if message.contains("unknown attribute '\(name)'") { return token.key }
+            if message.contains("unknown attribute '\(name)'") || message.contains("attribute '\(name)' is only") { return token.key }
             if message.contains("attribute '\(name)' must") { return token.value }
         }
         if message.hasPrefix("compare: unknown direction") { return tokens["direction"]?.value }

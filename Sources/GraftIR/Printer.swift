@@ -2,8 +2,9 @@
 
 /// Prints a graph in the IR text form.
 ///
-/// Inputs appear in the signature, params and state as declarations, then every computed
-/// value as `%N = op(operands) {attributes} : type`, numbered in order, then the assigns and
+/// Inputs appear in the signature, params and state as declarations with their attributes
+/// (`VariableInfo`: initializer, role, target, gradient output), then every computed value
+/// as `%N = op(operands) {attributes} : type`, numbered in order, then the assigns and
 /// the return. Printing a parsed graph gives the text back unchanged.
 public struct Printer {
     /// Append `loc("file":line)` to each statement that has a location.
@@ -30,7 +31,8 @@ public struct Printer {
         var lines = ["graph @\(graph.name)(\(arguments)) -> (\(results)) {"]
         for id in graph.params + graph.states {
             let node = graph.nodes[id]
-            lines.append("  \(node.op.name) \(names[id]) : \(node.type)" + suffix(node.location))
+            let attributes = node.op.declaredName.flatMap { graph.variables[$0] }?.attributes ?? []
+            lines.append("  \(node.op.name) \(names[id]) : \(node.type)" + Printer.braced(attributes) + suffix(node.location))
         }
         for (id, node) in graph.nodes.enumerated() where node.op.declaredName == nil {
             lines.append("  " + statement(graph, id, names: names))
@@ -52,11 +54,13 @@ public struct Printer {
     public func statement(_ graph: Graph, _ id: ValueID, names: [String]) -> String {
         let node = graph[id]
         var line = "\(names[id]) = \(node.op.name)(\(node.operands.map { names[$0] }.joined(separator: ", ")))"
-        let attributes = node.op.attributes
-        if !attributes.isEmpty {
-            line += " {" + attributes.map { "\($0.name) = \($0.value)" }.joined(separator: ", ") + "}"
-        }
+        line += Printer.braced(node.op.attributes)
         return line + " : \(node.type)" + suffix(node.location)
+    }
+
+    /// ` {name = value, ...}`, or nothing when there are no attributes.
+    static func braced(_ attributes: [(name: String, value: Attribute)]) -> String {
+        attributes.isEmpty ? "" : " {" + attributes.map { "\($0.name) = \($0.value)" }.joined(separator: ", ") + "}"
     }
 
     private func suffix(_ location: SourceLocation?) -> String {

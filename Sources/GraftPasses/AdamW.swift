@@ -25,9 +25,10 @@ public struct AdamW: Pass, Sendable {
         self.weightDecay = weightDecay
     }
 
-    public func run(_ graph: inout Graph, _ context: inout PassContext) throws {
-        let step = graph.declare(.input("step"), type: .scalar())
-        try graph.applyOptimizer(name, &context) { u in
+    public func run(_ graph: inout Graph) throws {
+        try graph.checkOptimizable(name)
+        let step = try graph.addScalarInput("step", for: name)
+        try graph.applyOptimizer(name) { u in
             let (m, v) = (u.buffer("adam_m"), u.buffer("adam_v"))
             let g = u.gradient
             let newM = u.op(.add, u.scale(m, by: u.scalar(beta1)), u.scale(g, by: u.scalar(1 - beta1)))

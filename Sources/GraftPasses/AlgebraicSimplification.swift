@@ -61,7 +61,7 @@ public struct AlgebraicSimplification: Pass, Sendable {
         },
     ]
 
-    public func run(_ graph: inout Graph, _ context: inout PassContext) throws {
+    public func run(_ graph: inout Graph) throws {
         var replacement: [ValueID: ValueID] = [:]
         let originalCount = graph.nodes.count
         for id in 0..<originalCount {

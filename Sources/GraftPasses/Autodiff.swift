@@ -4,8 +4,9 @@
 // other outputs (monitors such as BYOL's collapse measure) are left as they are.
 // Cotangents flow backward through the VJP rule of each op (VJPRules.swift); they stop at
 // `stop_gradient`, and only nodes on a path from a param to the loss get a rule applied.
-// The gradients are appended to the outputs, in param declaration order, and `PassContext` records
-// their names, so the optimizer rewrite that follows knows which gradient is which.
+// The gradients are appended to the outputs, in param declaration order, and each param's
+// declaration records its output (`gradient = N`), so the optimizer rewrite that follows, in
+// process or from the IR text, knows which gradient is which.
 
 import GraftIR
 
@@ -15,7 +16,10 @@ public struct Autodiff: Pass, Sendable {
 
     public init() {}
 
-    public func run(_ graph: inout Graph, _ context: inout PassContext) throws {
+    public func run(_ graph: inout Graph) throws {
+        if let (param, output) = graph.gradients.first {
+            throw Diagnostic("autodiff: the graph already has gradient outputs (output \(output) is the gradient of @\(param)); autodiff runs once")
+        }
         guard let loss = graph.outputs.first, graph[loss].type == .scalar(.f32) else {
             throw Diagnostic("autodiff: output 0 must be an f32[] loss, got \(graph.outputs.first.map { graph[$0].type.description } ?? "no outputs")")
         }
@@ -51,12 +55,11 @@ public struct Autodiff: Pass, Sendable {
             }
         }
 
-        context.gradientNames = []
         for id in graph.params {
             guard case .param(let name) = graph[id].op else { continue }
             let gradient = cotangents[id] ?? graph.splat(0, graph[id].type, at: graph[id].location)
             graph.outputs.append(gradient)
-            context.gradientNames.append(name)
+            graph.variables[name]?.gradient = graph.outputs.count - 1
         }
         graph.rebuild(keeping: graph.liveness)
     }

@@ -20,7 +20,7 @@ public struct CommonSubexpressionElimination: Pass, Sendable {
         var constantBits: UInt32?
     }
 
-    public func run(_ graph: inout Graph, _ context: inout PassContext) throws {
+    public func run(_ graph: inout Graph) throws {
         var canonical = [ValueID](graph.nodes.indices)
         var seen: [Key: ValueID] = [:]
         var replacement: [ValueID: ValueID] = [:]

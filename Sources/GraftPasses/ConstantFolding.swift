@@ -15,7 +15,7 @@ public struct ConstantFolding: Pass, Sendable {
     public let name = "constant-fold"
     public init() {}
 
-    public func run(_ graph: inout Graph, _ context: inout PassContext) throws {
+    public func run(_ graph: inout Graph) throws {
         var changed = false
         for id in graph.nodes.indices {
             let node = graph[id]

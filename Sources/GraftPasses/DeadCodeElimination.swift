@@ -11,7 +11,7 @@ public struct DeadCodeElimination: Pass, Sendable {
     public let name = "dce"
     public init() {}
 
-    public func run(_ graph: inout Graph, _ context: inout PassContext) throws {
+    public func run(_ graph: inout Graph) throws {
         graph.rebuild(keeping: graph.liveness)
     }
 }

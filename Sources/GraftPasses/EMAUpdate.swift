@@ -1,6 +1,7 @@
 // EMAUpdate: BYOL's target update ξ ← τ·ξ + (1 − τ)·θ as assigns, after the optimizer's.
 //
-// For every target weight that MakeTarget cloned from an online param, the step writes
+// For every target weight that MakeTarget cloned from an online param (a state whose
+// declaration says `target_of` a param), the step writes
 // τ·target + (1 − τ)·online_new, where online_new is the value the optimizer assigns to the
 // online param in the same step (the paper updates the target after the optimizer step).
 // τ is the scalar input %tau: the host computes it from the optimizer step with the cosine
@@ -15,14 +16,17 @@ public struct EMAUpdate: Pass, Sendable {
 
     public init() {}
 
-    public func run(_ graph: inout Graph, _ context: inout PassContext) throws {
-        let pairs = context.targetPairs.filter { pair in
+    public func run(_ graph: inout Graph) throws {
+        let pairs = graph.targetPairs.filter { pair in
             graph.declaration(named: pair.online).map { if case .param = graph[$0].op { true } else { false } } ?? false
         }
         guard !pairs.isEmpty else {
-            throw Diagnostic("ema: there are no target weights to update; run make-target first")
+            throw Diagnostic("ema: there are no target weights to update (no state says `target_of` a param); run make-target first")
         }
-        let tau = graph.declare(.input("tau"), type: .scalar())
+        if let assign = graph.assigns.first(where: { assign in pairs.contains { $0.target == assign.name } }) {
+            throw Diagnostic("ema: target weight @\(assign.name) is already updated (assign @\(assign.name)); ema runs once", at: assign.location)
+        }
+        let tau = try graph.addScalarInput("tau", for: name)
         let newValues = Dictionary(graph.assigns.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
         for (targetName, onlineName) in pairs {
             guard let target = graph.declaration(named: targetName), let online = graph.declaration(named: onlineName) else { continue }

@@ -26,9 +26,21 @@ extension Graph {
         nodes[value].type == type ? value : add(.broadcast, [value], type: type, at: location)
     }
 
-    /// Declares a param or state after the existing declarations and returns it.
-    public mutating func declare(_ op: Op, type: TensorType, at location: SourceLocation? = nil) -> ValueID {
-        append(Node(op, type: type, location: location))
+    /// Declares a param or state described by `info` after the existing declarations and
+    /// returns it.
+    public mutating func declare(_ op: Op, type: TensorType, info: VariableInfo, at location: SourceLocation? = nil) -> ValueID {
+        variables[op.declaredName!] = info
+        return append(Node(op, type: type, location: location))
+    }
+
+    /// Declares the scalar f32 graph input `%name` that `pass` adds (`%learning_rate`, `%tau`).
+    /// - Throws: when the graph already declares that name.
+    public mutating func addScalarInput(_ name: String, for pass: String) throws -> ValueID {
+        if let existing = declaration(named: name) {
+            let what = nodes[existing].op == .input(name) ? "input %\(name)" : "\(nodes[existing].op.name) @\(name)"
+            throw Diagnostic("\(pass): the graph already has \(what), which \(pass) would add; has \(pass) run already?", at: nodes[existing].location)
+        }
+        return append(Node(.input(name), type: .scalar()))
     }
 
     /// Rebuilds the graph keeping the nodes for which `keep` is true, in an order where every

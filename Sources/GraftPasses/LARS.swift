@@ -23,8 +23,8 @@ public struct LARS: Pass, Sendable {
         self.weightDecay = weightDecay
     }
 
-    public func run(_ graph: inout Graph, _ context: inout PassContext) throws {
-        try graph.applyOptimizer(name, &context) { u in
+    public func run(_ graph: inout Graph) throws {
+        try graph.applyOptimizer(name) { u in
             let velocity = u.buffer("momentum")
             var step = u.gradient
             if !isExcludedFromDecay(u.role) {

@@ -24,7 +24,12 @@ public struct MakeTarget: Pass, Sendable {
 
     public init() {}
 
-    public func run(_ graph: inout Graph, _ context: inout PassContext) throws {
+    public func run(_ graph: inout Graph) throws {
+        if let existing = graph.nodes.first(where: { $0.op.declaredName?.hasPrefix(targetPrefix) == true }) {
+            let name = existing.op.declaredName!
+            let what = graph.variables[name]?.targetOf.map { "a target network (@\(name) is the target of @\($0))" } ?? "\(existing.op.name) @\(name)"
+            throw Diagnostic("make-target: the graph already has \(what), where make-target would declare its '\(targetPrefix)*' state; make-target runs once", at: existing.location)
+        }
         let forwardCount = graph.nodes.count
         // Values that read an online variable.
         var readsOnline = [Bool](repeating: false, count: forwardCount)
@@ -60,9 +65,9 @@ public struct MakeTarget: Pass, Sendable {
                 let node = graph[top]
                 if let name = node.op.declaredName {
                     let targetName = targetPrefix + name.dropFirst(onlinePrefix.count)
-                    let id = graph.declare(.state(targetName), type: node.type, at: node.location)
-                    if let info = context.variables[name] { context.addVariable(targetName, type: node.type, info: info) }
-                    context.targetPairs.append((targetName, name))
+                    var info = graph.variables[name]!
+                    info.targetOf = name
+                    let id = graph.declare(.state(targetName), type: node.type, info: info, at: node.location)
                     clones[top] = id
                     stack.removeLast()
                     continue

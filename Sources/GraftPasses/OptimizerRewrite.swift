@@ -1,5 +1,6 @@
 // OptimizerRewrite: what every optimizer pass shares: taking the gradients autodiff left as
-// outputs, declaring the learning-rate input and optimizer state, and writing the updates.
+// outputs (each param's declaration names its gradient output), declaring the learning-rate
+// input and optimizer state, and writing the updates.
 
 import GraftIR
 
@@ -15,15 +16,15 @@ public struct ParamUpdate {
     public let location: SourceLocation?
     /// State the rule declared, and the values to write into it.
     var stateWrites: [(name: String, value: ValueID)] = []
-    var context: PassContext
+    /// A buffer name the graph already declared, reported once the rule returns.
+    var clash: String?
 
     /// Declares an optimizer buffer `optimizer.<param>.<suffix>` shaped like the param,
     /// initialised to zeros, and returns it.
     public mutating func buffer(_ suffix: String) -> ValueID {
         let bufferName = "optimizer.\(name).\(suffix)"
-        let type = graph[param].type
-        context.addVariable(bufferName, type: type, info: VariableInfo(.zeros, role: .optimizerState))
-        return graph.declare(.state(bufferName), type: type, at: location)
+        if graph.declaration(named: bufferName) != nil { clash = clash ?? bufferName }
+        return graph.declare(.state(bufferName), type: graph[param].type, info: VariableInfo(.zeros, role: .optimizerState), at: location)
     }
 
     /// Writes `value` into the buffer at the end of the step.
@@ -54,33 +55,41 @@ public func isExcludedFromDecay(_ role: VariableRole) -> Bool {
 }
 
 extension Graph {
-    /// Replaces the gradient outputs `Autodiff` appended with updates: for each param, `rule`
+    /// Checks that an optimizer can run: there are gradient outputs, and no param is updated
+    /// already.
+    func checkOptimizable(_ passName: String) throws {
+        if let assign = assigns.first(where: { assign in params.contains { nodes[$0].op == .param(assign.name) } }) {
+            throw Diagnostic("\(passName): param @\(assign.name) is already updated (assign @\(assign.name)); an optimizer runs once, after autodiff", at: assign.location)
+        }
+        guard !gradients.isEmpty else {
+            throw Diagnostic("\(passName): the graph has no gradient outputs (no param says `gradient = N`); run autodiff first")
+        }
+    }
+
+    /// Replaces the gradient outputs `Autodiff` added with updates: for each param, `rule`
     /// returns its new value; it is assigned to the param, and the rule's buffers are
     /// assigned too. Adds the scalar input `%learning_rate`.
-    mutating func applyOptimizer(_ passName: String, _ context: inout PassContext,
-                                 _ rule: (inout ParamUpdate) -> ValueID) throws {
-        let names = context.gradientNames
-        guard !names.isEmpty, outputs.count > names.count else {
-            throw Diagnostic("\(passName): expects the gradients from autodiff as the last outputs; run autodiff first")
-        }
-        let gradients = Array(outputs.suffix(names.count))
-        let learningRate = declare(.input("learning_rate"), type: .scalar())
-        for (name, gradient) in zip(names, gradients) {
-            guard let param = declaration(named: name) else { continue }
-            var update = ParamUpdate(graph: self, param: param, gradient: gradient, learningRate: learningRate,
-                                     name: name, role: context.variables[name]?.role ?? .weight,
-                                     location: self[param].location, context: context)
+    mutating func applyOptimizer(_ passName: String, _ rule: (inout ParamUpdate) -> ValueID) throws {
+        try checkOptimizable(passName)
+        let gradients = self.gradients
+        let learningRate = try addScalarInput("learning_rate", for: passName)
+        for (name, output) in gradients {
+            let param = declaration(named: name)!
+            var update = ParamUpdate(graph: self, param: param, gradient: outputs[output], learningRate: learningRate,
+                                     name: name, role: variables[name]!.role, location: self[param].location)
             self = Graph(name: name)   // hand the graph over without a copy
             let newValue = rule(&update)
             self = update.graph
-            context = update.context
+            if let clash = update.clash {
+                throw Diagnostic("\(passName): the graph already declares @\(clash), the buffer \(passName) would add for @\(name)", at: update.location)
+            }
             assigns.append(Assign(name: name, value: newValue, location: update.location))
             for write in update.stateWrites {
                 assigns.append(Assign(name: write.name, value: write.value, location: update.location))
             }
+            variables[name]!.gradient = nil
         }
-        outputs.removeLast(names.count)
-        context.gradientNames = []
+        for output in gradients.map(\.output).sorted(by: >) { outputs.remove(at: output) }
         rebuild(keeping: liveness)
     }
 }

@@ -15,10 +15,12 @@ public struct PassManager {
     }
 
     /// Runs the pipeline on `graph`.
-    /// - Throws: a pass's own error, or a `Diagnostic` naming the pass whose output does not verify.
-    public func run(_ graph: inout Graph, _ context: inout PassContext) throws {
+    /// - Throws: a pass's own error (a graph the pass does not apply to), or a `Diagnostic`
+    ///   naming the pass whose output does not verify: passes check what they need first, so
+    ///   that is a bug in Graft.
+    public func run(_ graph: inout Graph) throws {
         for pass in passes {
-            try pass.run(&graph, &context)
+            try pass.run(&graph)
             do {
                 try Verifier.verify(graph)
             } catch let error as Diagnostic {

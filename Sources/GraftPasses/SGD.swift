@@ -21,8 +21,8 @@ public struct SGD: Pass, Sendable {
         self.weightDecay = weightDecay
     }
 
-    public func run(_ graph: inout Graph, _ context: inout PassContext) throws {
-        try graph.applyOptimizer(name, &context) { u in
+    public func run(_ graph: inout Graph) throws {
+        try graph.applyOptimizer(name) { u in
             var direction = u.gradient
             if weightDecay != 0, !isExcludedFromDecay(u.role) {
                 direction = u.op(.add, direction, u.scale(u.param, by: u.scalar(weightDecay)))

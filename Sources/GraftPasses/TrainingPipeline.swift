@@ -57,16 +57,21 @@ public struct TrainingPipeline: Sendable {
     ]
 
     /// Runs the passes up to `stage` on `graph`, calling `afterEachPass` after each one.
-    public func run(_ graph: inout Graph, _ context: inout PassContext, until stage: PipelineStage,
+    public func run(_ graph: inout Graph, until stage: PipelineStage,
                     afterEachPass: ((String, Graph) -> Void)? = nil) throws {
-        try PassManager(passes(until: stage), afterEachPass: afterEachPass).run(&graph, &context)
+        try PassManager(passes(until: stage), afterEachPass: afterEachPass).run(&graph)
     }
 }
 
 /// Every pass by name, for `graft opt --passes`.
+///
+/// The optimizers have the settings the declared models use (BYOL's LARS, the supervised
+/// baseline's Nesterov SGD with weight decay), so `graft opt --passes` resumes a dumped stage
+/// of any declared model exactly as its in-process pipeline would (`StageTextTests`).
 public enum PassRegistry {
     public static let all: [String: any Pass & Sendable] = [
-        "make-target": MakeTarget(), "autodiff": Autodiff(), "lars": LARS(), "sgd": SGD(momentum: 0.9),
+        "make-target": MakeTarget(), "autodiff": Autodiff(), "lars": LARS(momentum: 0.9, trustCoefficient: 1e-3, weightDecay: 1.5e-6),
+        "sgd": SGD(momentum: 0.9, nesterov: true, weightDecay: 5e-4),
         "adamw": AdamW(), "ema": EMAUpdate(), "constant-fold": ConstantFolding(), "simplify": AlgebraicSimplification(),
         "cse": CommonSubexpressionElimination(), "dce": DeadCodeElimination(),
     ]

@@ -44,10 +44,10 @@ struct BenchCommand: ParsableCommand {
         let entry = ModelCatalog.model(named: model)!
         do {
             let compileStart = Date()
-            let (graph, context) = try entry.compile(batchSize: batchSize, seed: 0, stage: .optimized)
+            let graph = try entry.compile(batchSize: batchSize, seed: 0, stage: .optimized)
             let executable = try Executable(graph, threads: threads)
             let compileSeconds = Date().timeIntervalSince(compileStart)
-            try executable.setVariables(context.initialValues)
+            try executable.setVariables(graph.initialValues(seed: 0))
             let inputs = benchmarkInputs(graph)
 
             for _ in 0..<2 { _ = try executable.run(inputs) }

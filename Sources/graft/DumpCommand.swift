@@ -48,7 +48,7 @@ struct DumpCommand: ParsableCommand {
                 print(PassManager.header(after: "trace"))
                 print(printing.render(traced.graph), terminator: "")
             }
-            let (graph, _) = try entry.compile(batchSize: batchSize, seed: seed, stage: pipelineStage) { pass, graph in
+            let graph = try entry.compile(batchSize: batchSize, seed: seed, stage: pipelineStage) { pass, graph in
                 guard afterAll else { return }
                 print(PassManager.header(after: pass))
                 print(printing.render(graph), terminator: "")

@@ -50,13 +50,12 @@ struct OptCommand: ParsableCommand {
         }
         do {
             var graph = try Parser.parse(text, file: file == "-" ? "<stdin>" : file)
-            var context = PassContext()
             let manager = PassManager(passNames.map { PassRegistry.all[$0]! }) { pass, graph in
                 guard afterAll else { return }
                 print(PassManager.header(after: pass))
                 print(printing.render(graph), terminator: "")
             }
-            try manager.run(&graph, &context)
+            try manager.run(&graph)
             if let stage {
                 print(try BackendPipeline.text(of: graph, at: stage, printLocations: printing.printLoc,
                                                dot: printing.format == .dot), terminator: "")

@@ -70,7 +70,7 @@ func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws 
     @Test func optRunsNamedPasses() throws {
         let text = """
             graph @g(%x: f32[3]) -> (f32[]) {
-              param @w : f32[3]
+              param @w : f32[3] {init = zeros, role = weight}
               %0 = mul(@w, %x) : f32[3]
               %1 = reduce_sum(%0) {axes = [0]} : f32[]
               return %1 : f32[]
@@ -85,6 +85,53 @@ func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws 
         let unknown = try run(graft, ["opt", "-", "--passes", "autodiff,frobnicate"], input: text)
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("unknown pass 'frobnicate'"))
+    }
+
+    /// `graft opt` resumes an autodiff dump: roles travel in the text, so LARS decays exactly
+    /// the params whose role is weight (not BatchNorm's scale and offset, not biases), and the
+    /// result is the in-process optimized stage.
+    @Test func optResumesAnAutodiffDumpWithLARSAndItsExclusions() throws {
+        let graft = try graftBinary()
+        let autodiff = try run(graft, ["dump", "byol-t", "--stage", "autodiff", "--batch-size", "4"])
+        #expect(autodiff.status == 0, "\(autodiff.stderr)")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("graft-autodiff-\(UUID().uuidString).gir")
+        try autodiff.stdout.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+
+        let opt = try run(graft, ["opt", file.path, "--passes", "lars,ema,constant-fold,simplify,cse,dce"])
+        #expect(opt.status == 0, "\(opt.stderr)")
+        let optimized = try run(graft, ["dump", "byol-t", "--stage", "optimized", "--batch-size", "4"])
+        #expect(opt.stdout == optimized.stdout)
+
+        // Params by role, from the declarations; decayed params, from `mul(@p, %c)` with %c
+        // the constant 1.5e-06 (BYOL's weight decay).
+        let lines = opt.stdout.split(separator: "\n").map(String.init)
+        func params(role: String) -> Set<String> {
+            Set(lines.filter { $0.hasPrefix("  param @") && $0.contains("role = \(role)") }.map { String($0.dropFirst(9).prefix { $0 != " " }) })
+        }
+        let decayConstants = Set(lines.filter { $0.contains("= constant() {value = 1.5e-06}") }.map { String($0.dropFirst(2).prefix { $0 != " " }) })
+        let decayed = Set(lines.compactMap { line -> String? in
+            guard let range = line.range(of: "= mul(@") else { return nil }
+            let operands = line[range.upperBound...].prefix { $0 != ")" }.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            return operands.count == 2 && decayConstants.contains(operands[1]) ? operands[0] : nil
+        })
+        let (weights, normalization, biases) = (params(role: "weight"), params(role: "normalization"), params(role: "bias"))
+        #expect(weights.contains("online.encoder.stem.conv.weight") && normalization.contains("online.encoder.stem.bn.weight"))
+        #expect(!normalization.isEmpty && !biases.isEmpty)
+        #expect(decayed == weights, "decayed but not weights: \(decayed.subtracting(weights).sorted()); weights not decayed: \(weights.subtracting(decayed).sorted())")
+    }
+
+    /// Passes run in the wrong order say what to run first, located, and do not call it a bug.
+    @Test(arguments: [("traced", "lars", "run autodiff first"), ("autodiff", "autodiff", "autodiff runs once"),
+                      ("autodiff", "make-target", "make-target runs once"), ("optimized", "ema", "ema runs once"),
+                      ("optimized", "lars", "already updated")])
+    func optReportsPassesRunOutOfOrder(stage: String, pass: String, phrase: String) throws {
+        let graft = try graftBinary()
+        let dump = try run(graft, ["dump", "byol-t", "--stage", stage, "--batch-size", "2"])
+        let opt = try run(graft, ["opt", "-", "--passes", pass], input: dump.stdout)
+        #expect(opt.status != 0)
+        #expect(opt.stderr.contains("error: \(pass): ") && opt.stderr.contains(phrase), "\(opt.stderr)")
+        #expect(!opt.stderr.contains("bug in Graft"))
     }
 
     @Test func backendStagesPrintKernelsPlanIRAndAssembly() throws {

@@ -102,6 +102,7 @@ struct VerifierTests {
         var graph = Graph(name: "g")
         let x = graph.append(Node(.input("x"), type: f32(2)))
         graph.append(Node(.state("s"), type: f32(3)))
+        graph.variables["s"] = VariableInfo(.zeros, role: .statistic)
         graph.assigns = [Assign(name: "s", value: x, location: at(32))]
         expectVerifierError(graph, at: at(32), "assign: '@s' has type f32[3] but the value has type f32[2]")
     }
@@ -110,6 +111,7 @@ struct VerifierTests {
     func assignUndefinedValue() {
         var graph = Graph(name: "g")
         graph.append(Node(.state("s"), type: f32(3)))
+        graph.variables["s"] = VariableInfo(.zeros, role: .statistic)
         graph.assigns = [Assign(name: "s", value: 9, location: at(33))]
         expectVerifierError(graph, at: at(33), "assign: value 9 is not defined in the graph")
     }
@@ -118,6 +120,7 @@ struct VerifierTests {
     func assignTwice() {
         var graph = Graph(name: "g")
         let s = graph.append(Node(.state("s"), type: f32(3)))
+        graph.variables["s"] = VariableInfo(.zeros, role: .statistic)
         let t = graph.append(Node(.neg, [s], type: f32(3)))
         graph.assigns = [Assign(name: "s", value: t, location: at(40)), Assign(name: "s", value: s, location: at(41))]
         expectVerifierError(graph, at: at(41), "assign: 's' is assigned more than once")
@@ -138,5 +141,57 @@ struct VerifierTests {
         graph.append(Node(.add, [x], type: f32(2), location: at(50)))
         graph.append(Node(.neg, [9], type: f32(2), location: at(51)))
         expectVerifierError(graph, at: at(50), "add: expects 2 operands, got 1")
+    }
+
+    /// A graph with param @w (f32[3], at line 1), state @s (f32[3], at line 2), and the loss
+    /// and @w's gradient as outputs 0 and 1.
+    private func variablesGraph() -> Graph {
+        var graph = Graph(name: "g")
+        let w = graph.append(Node(.param("w"), type: f32(3), location: at(1)))
+        graph.append(Node(.state("s"), type: f32(3), location: at(2)))
+        let loss = graph.append(Node(.reduceSum(axes: [0]), [w], type: f32()))
+        graph.outputs = [loss, w]
+        graph.variables = ["w": VariableInfo(.normal(std: 0.5), role: .weight, gradient: 1),
+                           "s": VariableInfo(.ones, role: .weight, targetOf: "w")]
+        return graph
+    }
+
+    @Test("declarations with variables verify")
+    func variablesVerify() throws {
+        try Verifier.verify(variablesGraph())
+    }
+
+    @Test("a param or state without an initializer and role")
+    func missingVariable() {
+        var graph = variablesGraph()
+        graph.variables["s"] = nil
+        expectVerifierError(graph, at: at(2), "state @s: no initializer and role; every param and state declares them")
+    }
+
+    @Test("a described variable that is not declared")
+    func undeclaredVariable() {
+        var graph = variablesGraph()
+        graph.variables["ghost"] = VariableInfo(.zeros, role: .weight)
+        expectVerifierError(graph, at: nil, "variables: 'ghost' is described but not declared as a param or state")
+    }
+
+    @Test("a target that names nothing, a param target, a state gradient")
+    func badReferences() {
+        var graph = variablesGraph()
+        graph.variables["s"]?.targetOf = "nothing"
+        expectVerifierError(graph, at: at(2), "state @s: target_of names @nothing, which is not a declared param or state")
+        graph = variablesGraph()
+        graph.variables["w"]?.targetOf = "s"
+        expectVerifierError(graph, at: at(1), "param @w: target_of is only for state")
+        graph = variablesGraph()
+        graph.variables["s"]?.gradient = 1
+        expectVerifierError(graph, at: at(2), "state @s: only params have gradients")
+    }
+
+    @Test("a gradient that names the loss, no output, or an output of another type", arguments: [0, 2, -1])
+    func badGradient(output: Int) {
+        var graph = variablesGraph()
+        graph.variables["w"]?.gradient = output
+        expectVerifierError(graph, at: at(1), "param @w: gradient = \(output) is not an output (other than the loss) of type f32[3]")
     }
 }

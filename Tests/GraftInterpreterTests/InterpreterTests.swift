@@ -9,7 +9,7 @@ import Testing
     /// A step that counts in state @s: returns @s * @s and writes @s + x.
     static let counter = """
         graph @count(%x: f32[2]) -> (f32[2]) {
-          state @s : f32[2]
+          state @s : f32[2] {init = zeros, role = statistic}
           %next = add(@s, %x) : f32[2]
           %square = mul(@s, @s) : f32[2]
           assign @s, %next
@@ -30,9 +30,9 @@ import Testing
     @Test func assignsAllReadPreStepValues() throws {
         let text = """
             graph @swap() -> () {
-              param @a : f32[2]
-              param @b : f32[2]
-              state @c : f32[2]
+              param @a : f32[2] {init = zeros, role = weight}
+              param @b : f32[2] {init = zeros, role = weight}
+              state @c : f32[2] {init = zeros, role = statistic}
               assign @a, @b
               assign @b, @a
               return
@@ -63,6 +63,7 @@ import Testing
         let bias = graph.append(Node(.broadcast, [b], type: TensorType(.f32, [2, 2])))
         let sum = graph.append(Node(.add, [product, bias], type: TensorType(.f32, [2, 2])))
         graph.outputs = [graph.append(Node(.relu, [sum], type: TensorType(.f32, [2, 2])))]
+        graph.variables = ["w": VariableInfo(.zeros, role: .weight), "b": VariableInfo(.zeros, role: .bias)]
         try Verifier.verify(graph)
 
         let result = try Interpreter().run(graph, inputs: ["x": tensor([2, 3], [1, 2, 3, -1, -2, -3])],
@@ -95,7 +96,7 @@ import Testing
     @Test func wrongShapedParamIsADiagnosticNamingIt() throws {
         let text = """
             graph @f(%x: f32[2,2]) -> (f32[2,3]) {
-              param @w : f32[2,3]  loc("model.swift":12)
+              param @w : f32[2,3] {init = zeros, role = weight}  loc("model.swift":12)
               %y = matmul(%x, @w) {transpose_a = false, transpose_b = false} : f32[2,3]
               return %y : f32[2,3]
             }

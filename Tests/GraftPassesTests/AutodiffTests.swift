@@ -8,17 +8,16 @@ import GraftInterpreter
 @Suite struct AutodiffTests {
     func gradients(_ text: String, variables: [String: HostTensor], inputs: [String: HostTensor] = [:]) throws -> [String: [Float]] {
         var graph = try Parser.parse(text)
-        var context = PassContext()
-        try PassManager([Autodiff()]).run(&graph, &context)
+        try PassManager([Autodiff()]).run(&graph)
         let outputs = try Interpreter().run(graph, inputs: inputs, variables: variables).outputs
-        return Dictionary(uniqueKeysWithValues: zip(context.gradientNames, outputs.dropFirst().map(\.scalars)))
+        return Dictionary(uniqueKeysWithValues: graph.gradients.map { ($0.param, outputs[$0.output].scalars) })
     }
 
     @Test func gradientOfAWeightedSumOfSquares() throws {
         // L = Σ w·w·x  →  dL/dw = 2·w·x
         let grads = try gradients("""
             graph @g(%x: f32[3]) -> (f32[]) {
-              param @w : f32[3]
+              param @w : f32[3] {init = zeros, role = weight}
               %0 = mul(@w, @w) : f32[3]
               %1 = mul(%0, %x) : f32[3]
               %2 = reduce_sum(%1) {axes = [0]} : f32[]
@@ -32,7 +31,7 @@ import GraftInterpreter
         // L = Σ w · stop_gradient(w)  →  dL/dw = w (not 2w)
         let grads = try gradients("""
             graph @g() -> (f32[]) {
-              param @w : f32[2]
+              param @w : f32[2] {init = zeros, role = weight}
               %0 = stop_gradient(@w) : f32[2]
               %1 = mul(@w, %0) : f32[2]
               %2 = reduce_sum(%1) {axes = [0]} : f32[]
@@ -46,7 +45,7 @@ import GraftInterpreter
         // L = Σᵢⱼ (x_ij + b_j)  →  dL/db_j = number of rows = 2
         let grads = try gradients("""
             graph @g(%x: f32[2,3]) -> (f32[]) {
-              param @b : f32[3]
+              param @b : f32[3] {init = zeros, role = weight}
               %0 = broadcast(@b) : f32[2,3]
               %1 = add(%x, %0) : f32[2,3]
               %2 = reduce_sum(%1) {axes = [0, 1]} : f32[]
@@ -59,8 +58,8 @@ import GraftInterpreter
     @Test func aParamOffTheLossPathGetsAZeroGradient() throws {
         let grads = try gradients("""
             graph @g() -> (f32[]) {
-              param @used : f32[]
-              param @unused : f32[2]
+              param @used : f32[] {init = zeros, role = weight}
+              param @unused : f32[2] {init = zeros, role = weight}
               %0 = mul(@used, @used) : f32[]
               return %0 : f32[]
             }
@@ -72,11 +71,10 @@ import GraftInterpreter
     @Test func theLossMustBeAScalar() throws {
         var graph = try Parser.parse("""
             graph @g() -> (f32[2]) {
-              param @w : f32[2]
+              param @w : f32[2] {init = zeros, role = weight}
               return @w : f32[2]
             }
             """)
-        var context = PassContext()
-        #expect(throws: Diagnostic.self) { try Autodiff().run(&graph, &context) }
+        #expect(throws: Diagnostic.self) { try Autodiff().run(&graph) }
     }
 }

@@ -15,8 +15,8 @@ import GraftInterpreter
 /// The tiny model both optimizers train: g_w = x, g_b = 2b.
 private let model = """
     graph @tiny(%x: f32[3]) -> (f32[]) {
-      param @w : f32[3]
-      param @b : f32[]
+      param @w : f32[3] {init = zeros, role = weight}
+      param @b : f32[] {init = zeros, role = weight}
       %0 = mul(@w, %x) : f32[3]
       %1 = reduce_sum(%0) {axes = [0]} : f32[]
       %2 = mul(@b, @b) : f32[]
@@ -35,12 +35,21 @@ private let learningRates: [Double] = [0.1, 0.05]
 private func gradients(w: [Double], b: Double) -> (w: [Double], b: [Double]) { (x, [2 * b]) }
 
 /// Differentiates the tiny model and applies `optimizer`; `roles` gives each param's role.
-private func compile(_ optimizer: any Pass, roles: [String: VariableRole]) throws -> (Graph, PassContext) {
+private func compile(_ optimizer: any Pass, roles: [String: VariableRole]) throws -> Graph {
     var graph = try Parser.parse(model)
-    var context = PassContext()
-    for (name, role) in roles { context.variables[name] = VariableInfo(.zeros, role: role) }
-    try PassManager([Autodiff(), optimizer]).run(&graph, &context)
-    return (graph, context)
+    for (name, role) in roles { graph.variables[name]?.role = role }
+    try PassManager([Autodiff(), optimizer]).run(&graph)
+    return graph
+}
+
+/// The names of the optimizer buffers `graph` declares, checking that each starts at zero.
+private func optimizerBuffers(_ graph: Graph, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> Set<String> {
+    let buffers = graph.variables.filter { $0.value.role == .optimizerState }.keys
+    let initial = graph.initialValues(seed: 0)
+    for name in buffers {
+        #expect(initial[name]?.scalars.allSatisfy { $0 == 0 } == true, "@\(name) does not start at zero", sourceLocation: sourceLocation)
+    }
+    return Set(buffers)
 }
 
 /// Each element of `actual` is within 1e-6 relative of `expected` (computed in Double).
@@ -94,13 +103,12 @@ private func tensor(_ values: [Double], _ type: TensorType) -> HostTensor { Host
     @Test(arguments: sgdCases)
     func sgdMatchesTheHandComputedUpdate(_ c: SGDCase) throws {
         let optimizer = SGD(momentum: Float(c.momentum), nesterov: c.nesterov, weightDecay: Float(c.weightDecay))
-        let (graph, context) = try compile(optimizer, roles: ["w": .weight, "b": c.biasRole])
+        let graph = try compile(optimizer, roles: ["w": .weight, "b": c.biasRole])
         let buffers = c.momentum == 0 ? [] : ["optimizer.w.momentum", "optimizer.b.momentum"]
         #expect(Set(graph.assigns.map(\.name)) == Set(["w", "b"] + buffers))
-        #expect(Set(context.initialValues.keys) == Set(buffers))
-        for name in buffers { #expect(context.initialValues[name]?.scalars.allSatisfy { $0 == 0 } == true) }
+        #expect(optimizerBuffers(graph) == Set(buffers))
 
-        var variables = context.initialValues
+        var variables = graph.initialValues(seed: 0)
         variables["w"] = tensor(initialW, TensorType(.f32, [3]))
         variables["b"] = HostTensor(scalar: Float(initialB))
         var (w, b) = (initialW, [initialB])
@@ -124,9 +132,9 @@ private func tensor(_ values: [Double], _ type: TensorType) -> HostTensor { Host
 
     /// Plain SGD, written out: w ← w − lr·x, b ← b − lr·2b, independent of the table above.
     @Test func plainSGDMovesAgainstTheGradient() throws {
-        let (graph, context) = try compile(SGD(), roles: ["w": .weight, "b": .bias])
+        let graph = try compile(SGD(), roles: ["w": .weight, "b": .bias])
         let result = try Interpreter().run(graph, inputs: ["x": tensor(x, TensorType(.f32, [3])), "learning_rate": HostTensor(scalar: 0.1)],
-                                           variables: context.initialValues.merging(["w": tensor(initialW, TensorType(.f32, [3])), "b": HostTensor(scalar: 0.75)]) { $1 })
+                                           variables: graph.initialValues(seed: 0).merging(["w": tensor(initialW, TensorType(.f32, [3])), "b": HostTensor(scalar: 0.75)]) { $1 })
         expectClose(result.variables["w"], [2.5 - 0.15, -1.0 + 0.025, 2.0 - 0.3], "@w")
         expectClose(result.variables["b"], [0.75 - 0.15], "@b")
         // The loss is still the step's first output, computed from the old values.
@@ -168,13 +176,12 @@ private func tensor(_ values: [Double], _ type: TensorType) -> HostTensor { Host
     @Test(arguments: adamWCases)
     func adamWMatchesTheHandComputedUpdate(_ c: AdamWCase) throws {
         let optimizer = AdamW(beta1: Float(c.beta1), beta2: Float(c.beta2), epsilon: Float(c.epsilon), weightDecay: Float(c.weightDecay))
-        let (graph, context) = try compile(optimizer, roles: ["w": .weight, "b": c.biasRole])
+        let graph = try compile(optimizer, roles: ["w": .weight, "b": c.biasRole])
         let buffers = ["optimizer.w.adam_m", "optimizer.w.adam_v", "optimizer.b.adam_m", "optimizer.b.adam_v"]
         #expect(Set(graph.assigns.map(\.name)) == Set(["w", "b"] + buffers))
-        #expect(Set(context.initialValues.keys) == Set(buffers))
-        for name in buffers { #expect(context.initialValues[name]?.scalars.allSatisfy { $0 == 0 } == true) }
+        #expect(optimizerBuffers(graph) == Set(buffers))
 
-        var variables = context.initialValues
+        var variables = graph.initialValues(seed: 0)
         variables["w"] = tensor(initialW, TensorType(.f32, [3]))
         variables["b"] = HostTensor(scalar: Float(initialB))
         var (w, b) = (initialW, [initialB])
@@ -201,8 +208,8 @@ private func tensor(_ values: [Double], _ type: TensorType) -> HostTensor { Host
     /// At step 1 with zero moments and no decay, bias-corrected Adam moves each weight by
     /// lr·g/(|g| + ε): almost exactly lr against the gradient's sign.
     @Test func firstAdamStepMovesByTheLearningRate() throws {
-        let (graph, context) = try compile(AdamW(weightDecay: 0), roles: ["w": .weight, "b": .bias])
-        var variables = context.initialValues
+        let graph = try compile(AdamW(weightDecay: 0), roles: ["w": .weight, "b": .bias])
+        var variables = graph.initialValues(seed: 0)
         variables["w"] = tensor(initialW, TensorType(.f32, [3]))
         variables["b"] = HostTensor(scalar: Float(initialB))
         let result = try Interpreter().run(graph, inputs: ["x": tensor(x, TensorType(.f32, [3])), "learning_rate": HostTensor(scalar: 0.01),
@@ -214,8 +221,7 @@ private func tensor(_ values: [Double], _ type: TensorType) -> HostTensor { Host
     @Test func optimizersNeedAutodiffFirst() throws {
         for optimizer in [SGD() as any Pass, AdamW()] {
             var graph = try Parser.parse(model)
-            var context = PassContext()
-            #expect(throws: Diagnostic.self) { try optimizer.run(&graph, &context) }
+            #expect(throws: Diagnostic.self) { try optimizer.run(&graph) }
         }
     }
 }

@@ -29,8 +29,7 @@ struct RewriteCase: CustomTestStringConvertible, Sendable {
 private func rewrite(_ text: String, _ passes: [any Pass]) throws -> (before: Graph, after: Graph) {
     let before = try Parser.parse(text)
     var after = before
-    var context = PassContext()
-    try PassManager(passes).run(&after, &context)
+    try PassManager(passes).run(&after)
     return (before, after)
 }
 
@@ -464,7 +463,7 @@ private func expectSameResults(_ before: Graph, _ after: Graph, sourceLocation: 
             """, "f32[2]", to: "-0.5"),
         RewriteCase("a value with a non-constant operand is not folded", """
             graph @g(%x: f32[2]) -> (f32[2]) {
-              param @w : f32[2]
+              param @w : f32[2] {init = zeros, role = weight}
               %0 = constant() {value = 2.0} : f32[]
               %1 = broadcast(%0) : f32[2]
               %2 = add(%x, %1) : f32[2]
@@ -474,7 +473,7 @@ private func expectSameResults(_ before: Graph, _ after: Graph, sourceLocation: 
             }
             """, """
             graph @g(%x: f32[2]) -> (f32[2]) {
-              param @w : f32[2]
+              param @w : f32[2] {init = zeros, role = weight}
               %0 = constant() {value = 2.0} : f32[2]
               %1 = add(%x, %0) : f32[2]
               %2 = exp(@w) : f32[2]
@@ -564,10 +563,10 @@ private func expectSameResults(_ before: Graph, _ after: Graph, sourceLocation: 
             """),
         RewriteCase("params and states of one type stay apart", """
             graph @g(%x: f32[3], %y: f32[3]) -> (f32[3]) {
-              param @a : f32[3]
-              param @b : f32[3]
-              state @s : f32[3]
-              state @t : f32[3]
+              param @a : f32[3] {init = zeros, role = weight}
+              param @b : f32[3] {init = zeros, role = weight}
+              state @s : f32[3] {init = zeros, role = statistic}
+              state @t : f32[3] {init = zeros, role = statistic}
               %0 = add(@a, @b) : f32[3]
               %1 = add(@s, @t) : f32[3]
               %2 = add(%x, %y) : f32[3]
@@ -577,10 +576,10 @@ private func expectSameResults(_ before: Graph, _ after: Graph, sourceLocation: 
             }
             """, """
             graph @g(%x: f32[3], %y: f32[3]) -> (f32[3]) {
-              param @a : f32[3]
-              param @b : f32[3]
-              state @s : f32[3]
-              state @t : f32[3]
+              param @a : f32[3] {init = zeros, role = weight}
+              param @b : f32[3] {init = zeros, role = weight}
+              state @s : f32[3] {init = zeros, role = statistic}
+              state @t : f32[3] {init = zeros, role = statistic}
               %0 = add(@a, @b) : f32[3]
               %1 = add(@s, @t) : f32[3]
               %2 = add(%x, %y) : f32[3]
@@ -678,25 +677,25 @@ private func expectSameResults(_ before: Graph, _ after: Graph, sourceLocation: 
             """),
         RewriteCase("unused inputs, params and states are kept", """
             graph @g(%x: f32[3], %unused: f32[2]) -> (f32[3]) {
-              param @w : f32[3]
-              param @idle : f32[4]
-              state @s : f32[1]
+              param @w : f32[3] {init = zeros, role = weight}
+              param @idle : f32[4] {init = zeros, role = weight}
+              state @s : f32[1] {init = zeros, role = statistic}
               %0 = exp(@idle) : f32[4]
               %1 = mul(%x, @w) : f32[3]
               return %1 : f32[3]
             }
             """, """
             graph @g(%x: f32[3], %unused: f32[2]) -> (f32[3]) {
-              param @w : f32[3]
-              param @idle : f32[4]
-              state @s : f32[1]
+              param @w : f32[3] {init = zeros, role = weight}
+              param @idle : f32[4] {init = zeros, role = weight}
+              state @s : f32[1] {init = zeros, role = statistic}
               %0 = mul(%x, @w) : f32[3]
               return %0 : f32[3]
             }
             """),
         RewriteCase("values read only by assigns are kept", """
             graph @g(%x: f32[3]) -> (f32[3]) {
-              state @s : f32[3]
+              state @s : f32[3] {init = zeros, role = statistic}
               %0 = exp(%x) : f32[3]
               %1 = mul(@s, %x) : f32[3]
               %2 = add(%1, %x) : f32[3]
@@ -706,7 +705,7 @@ private func expectSameResults(_ before: Graph, _ after: Graph, sourceLocation: 
             }
             """, """
             graph @g(%x: f32[3]) -> (f32[3]) {
-              state @s : f32[3]
+              state @s : f32[3] {init = zeros, role = statistic}
               %0 = mul(@s, %x) : f32[3]
               %1 = add(%0, %x) : f32[3]
               %2 = neg(%x) : f32[3]
@@ -729,10 +728,10 @@ private func expectSameResults(_ before: Graph, _ after: Graph, sourceLocation: 
     /// (×1, +0, reshape round trips, double transposes) the simplifier should remove.
     static let mlp = """
         graph @mlp(%x: f32[4,3], %y: f32[4,2]) -> (f32[]) {
-          param @l1.weight : f32[3,5]
-          param @l1.bias : f32[5]
-          param @l2.weight : f32[2,5]
-          param @l2.bias : f32[2]
+          param @l1.weight : f32[3,5] {init = zeros, role = weight}
+          param @l1.bias : f32[5] {init = zeros, role = bias}
+          param @l2.weight : f32[2,5] {init = zeros, role = weight}
+          param @l2.bias : f32[2] {init = zeros, role = bias}
           %0 = matmul(%x, @l1.weight) {transpose_a = false, transpose_b = false} : f32[4,5]
           %1 = broadcast(@l1.bias) : f32[4,5]
           %2 = add(%0, %1) : f32[4,5]
@@ -774,16 +773,13 @@ private func expectSameResults(_ before: Graph, _ after: Graph, sourceLocation: 
     @Test(arguments: ["autodiff", "autodiff+adamw", "autodiff+sgd"])
     func simplificationPreservesTheMLPStep(_ stage: String) throws {
         var graph = try Parser.parse(Self.mlp)
-        var context = PassContext()
-        for name in ["l1.weight", "l2.weight"] { context.variables[name] = VariableInfo(.zeros, role: .weight) }
-        for name in ["l1.bias", "l2.bias"] { context.variables[name] = VariableInfo(.zeros, role: .bias) }
         var passes: [any Pass] = [Autodiff()]
         if stage.hasSuffix("adamw") { passes.append(AdamW(weightDecay: 0.1)) }
         if stage.hasSuffix("sgd") { passes.append(SGD(momentum: 0.9, nesterov: true, weightDecay: 0.01)) }
-        try PassManager(passes).run(&graph, &context)
+        try PassManager(passes).run(&graph)
 
         var simplified = graph
-        try PassManager(TrainingPipeline.simplification).run(&simplified, &context)
+        try PassManager(TrainingPipeline.simplification).run(&simplified)
         #expect(simplified.nodes.count < graph.nodes.count, "\(graph.nodes.count) -> \(simplified.nodes.count) nodes")
         // The identities written into the forward pass are gone.
         let printed = Printer().print(simplified)
@@ -793,7 +789,7 @@ private func expectSameResults(_ before: Graph, _ after: Graph, sourceLocation: 
         var (inputs, variables) = sampleValues(graph, seed: 11)
         inputs["learning_rate"] = HostTensor(scalar: 0.05)
         inputs["step"] = HostTensor(scalar: 3)
-        for (name, value) in context.initialValues where name.hasPrefix("optimizer.") {
+        for (name, value) in graph.initialValues(seed: 0) where name.hasPrefix("optimizer.") {
             variables[name] = HostTensor(value.type, value.scalars.indices.map { Float($0 % 3) * 0.25 + 0.1 })
         }
         let before = try Interpreter().run(graph, inputs: inputs, variables: variables)

@@ -70,7 +70,7 @@ struct VJPCase: Sendable, CustomTestStringConvertible {
         let axes = (0..<rank).map(String.init).joined(separator: ", ")
         return """
             graph @vjp(\((["r: \(type)"] + inputs).map { "%" + $0 }.joined(separator: ", "))) -> (f32[]) {
-            \(params.map { "  param @\($0)\n" }.joined())\
+            \(params.map { "  param @\($0) {init = zeros, role = weight}\n" }.joined())\
               %y = \(statement)
               %weighted = mul(%y, %r) : \(type)
               %loss = reduce_sum(%weighted) {axes = [\(axes)]} : f32[]
@@ -239,15 +239,14 @@ struct VJPCase: Sendable, CustomTestStringConvertible {
         let graph = try Parser.parse(c.text)
         let (inputs, variables) = c.sample(graph)
         var differentiated = graph
-        var context = PassContext()
-        try PassManager([Autodiff()]).run(&differentiated, &context)
+        try PassManager([Autodiff()]).run(&differentiated)
         let outputs = try Interpreter().run(differentiated, inputs: inputs, variables: variables).outputs
         let forward = try Interpreter().run(graph, inputs: inputs, variables: variables).outputs
         #expect(outputs[0] == forward[0], "autodiff changed the loss")
 
         let estimates = try CentralDifferences(step: Self.step).gradients(of: graph, inputs: inputs, variables: variables)
-        #expect(context.gradientNames.count == graph.params.count)
-        for (name, gradient) in zip(context.gradientNames, outputs.dropFirst()) {
+        #expect(differentiated.gradients.map(\.output) == Array(1...graph.params.count))
+        for (name, gradient) in zip(differentiated.gradients.map(\.param), outputs.dropFirst()) {
             #expect(gradient.type == variables[name]?.type, "the gradient of @\(name) has the wrong type")
             switch c.expectation {
             case .zero:
@@ -282,7 +281,7 @@ struct VJPCase: Sendable, CustomTestStringConvertible {
     static let graphsThroughAStoppingOp: [String: String] = [
         "compare": """
             graph @g(%r: f32[2,3], %c: f32[2,3], %a: f32[2,3], %b: f32[2,3]) -> (f32[]) {
-              param @w : f32[2,3]
+              param @w : f32[2,3] {init = zeros, role = weight}
               %0 = compare(@w, %c) {direction = gt} : bool[2,3]
               %1 = select(%0, %a, %b) : f32[2,3]
               %2 = add(%1, @w) : f32[2,3]
@@ -293,7 +292,7 @@ struct VJPCase: Sendable, CustomTestStringConvertible {
             """,
         "convert": """
             graph @g(%r: f32[2,3]) -> (f32[]) {
-              param @w : f32[2,3]
+              param @w : f32[2,3] {init = zeros, role = weight}
               %0 = convert(@w) : i32[2,3]
               %1 = convert(%0) : f32[2,3]
               %2 = add(%1, @w) : f32[2,3]
@@ -304,7 +303,7 @@ struct VJPCase: Sendable, CustomTestStringConvertible {
             """,
         "stop_gradient": """
             graph @g(%r: f32[2,3]) -> (f32[]) {
-              param @w : f32[2,3]
+              param @w : f32[2,3] {init = zeros, role = weight}
               %0 = stop_gradient(@w) : f32[2,3]
               %1 = add(%0, @w) : f32[2,3]
               %2 = mul(%1, %r) : f32[2,3]
@@ -324,10 +323,9 @@ struct VJPCase: Sendable, CustomTestStringConvertible {
         let inputs = ["r": r, "c": HostTensor(repeating: 0, TensorType(.f32, [2, 3])),
                       "a": HostTensor(repeating: 3, TensorType(.f32, [2, 3])), "b": HostTensor(repeating: -2, TensorType(.f32, [2, 3]))]
         let variables = ["w": HostTensor(shape: [2, 3], [1.3, -0.4, 2.7, -1.6, 0.2, -2.2])]
-        var context = PassContext()
-        try PassManager([Autodiff()]).run(&graph, &context)
+        try PassManager([Autodiff()]).run(&graph)
         let outputs = try Interpreter().run(graph, inputs: inputs, variables: variables).outputs
-        #expect(context.gradientNames == ["w"])
+        #expect(graph.gradients.map(\.param) == ["w"])
         #expect(outputs[1] == r)
     }
 }

@@ -92,7 +92,7 @@ let opCases: [OpCase] = {
         for (name, type) in op.inputs {
             if type.hasPrefix("f32") {
                 statement = statement.replacingOccurrences(of: "%\(name)", with: "@\(name)")
-                declarations.append("  param @\(name) : \(type)")
+                declarations.append("  param @\(name) : \(type) {init = zeros, role = weight}")
             } else {
                 signature.append("%\(name): \(type)")
             }
@@ -108,8 +108,7 @@ let opCases: [OpCase] = {
             }
             """
         var graph = try Parser.parse(text)
-        var context = PassContext()
-        try PassManager([Autodiff()]).run(&graph, &context)
+        try PassManager([Autodiff()]).run(&graph)
         try expectCompiledMatchesInterpreter(graph, positive: op.positive)
     }
 }

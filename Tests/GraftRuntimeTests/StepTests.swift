@@ -11,11 +11,11 @@ import GraftModels
     @Test func threeCompiledByolTStepsMatchThreeInterpretedSteps() throws {
         let model = try #require(ModelCatalog.model(named: "byol-t"))
         let batch = 4
-        let (graph, context) = try model.compile(batchSize: batch, seed: 3, stage: .optimized)
+        let graph = try model.compile(batchSize: batch, seed: 3, stage: .optimized)
         let executable = try Executable(graph)
         executable.poisonsArena = true
-        try executable.setVariables(context.initialValues)
-        var interpreted = context.initialValues
+        try executable.setVariables(graph.initialValues(seed: 3))
+        var interpreted = graph.initialValues(seed: 3)
         let interpreter = Interpreter()
         var worst: Float = 0
         for step in 0..<3 {

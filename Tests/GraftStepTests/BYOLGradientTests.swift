@@ -23,15 +23,14 @@ import GraftModels
         let traced = try BYOL.trace(config, batchSize: 4, seed: 6)
         let inputs = views(batch: 4, seed: 11, size: 12)
         var lossGraph = traced.graph
-        var context = PassContext(variables: traced.variables, initialValues: traced.initialValues, seed: 6)
-        try PassManager([MakeTarget()]).run(&lossGraph, &context)
+        try PassManager([MakeTarget()]).run(&lossGraph)
+        let initialValues = lossGraph.initialValues(seed: 6)
         var withGradients = lossGraph
-        var gradientContext = context
-        try PassManager([Autodiff()]).run(&withGradients, &gradientContext)
+        try PassManager([Autodiff()]).run(&withGradients)
 
         let interpreter = Interpreter()
-        let outputs = try interpreter.run(withGradients, inputs: inputs, variables: context.initialValues).outputs
-        let gradients = Dictionary(uniqueKeysWithValues: zip(gradientContext.gradientNames, outputs.suffix(gradientContext.gradientNames.count).map(\.scalars)))
+        let outputs = try interpreter.run(withGradients, inputs: inputs, variables: initialValues).outputs
+        let gradients = Dictionary(uniqueKeysWithValues: withGradients.gradients.map { ($0.param, outputs[$0.output].scalars) })
         func loss(_ variables: [String: HostTensor]) throws -> Double {
             Double(try interpreter.run(lossGraph, inputs: inputs, variables: variables).outputs[0].scalars[0])
         }
@@ -53,8 +52,8 @@ import GraftModels
             for direction in [g, zip(g.map { $0 / gradientNorm }, random).map { $0 + $1 / Double(g.count).squareRoot() }] {
                 let length = direction.map { $0 * $0 }.reduce(0, +).squareRoot()
                 let unit = direction.map { $0 / length }
-                let base = try #require(context.initialValues[name])
-                var plus = context.initialValues, minus = context.initialValues
+                let base = try #require(initialValues[name])
+                var plus = initialValues, minus = initialValues
                 plus[name] = HostTensor(base.type, zip(base.scalars, unit).map { Float(Double($0) + h * $1) })
                 minus[name] = HostTensor(base.type, zip(base.scalars, unit).map { Float(Double($0) - h * $1) })
                 let finiteDifference = (try loss(plus) - loss(minus)) / (2 * h)

@@ -19,7 +19,8 @@ func entry(_ name: String) throws -> ModelEntry { try #require(ModelCatalog.mode
 
 @Suite struct BYOLRewriteTests {
     @Test func targetMirrorsTheOnlineEncoderAndProjectorWithoutPredictor() throws {
-        let (graph, context) = try entry("byol-t").compile(batchSize: 4, stage: .autodiff)
+        let graph = try entry("byol-t").compile(batchSize: 4, stage: .autodiff)
+        let initialValues = graph.initialValues(seed: 0)
         let params = Set(graph.params.compactMap { graph[$0].op.declaredName })
         let targets = graph.states.compactMap { graph[$0].op.declaredName }.filter { $0.hasPrefix("target.") }
         let expected = graph.params.compactMap { graph[$0].op.declaredName }
@@ -32,14 +33,14 @@ func entry(_ name: String) throws -> ModelEntry { try #require(ModelCatalog.mode
         #expect(graph.assigns.contains { $0.name == "target.projector.bn.running_var" })
         #expect(!graph.assigns.contains { $0.name.hasPrefix("target.predictor") })
         // Independently initialised: same scheme, different values.
-        let online = try #require(context.initialValues["online.encoder.stem.conv.weight"])
-        let target = try #require(context.initialValues["target.encoder.stem.conv.weight"])
+        let online = try #require(initialValues["online.encoder.stem.conv.weight"])
+        let target = try #require(initialValues["target.encoder.stem.conv.weight"])
         #expect(online.type == target.type && online != target)
-        #expect(context.initialValues["target.encoder.stem.bn.running_var"]?.scalars.allSatisfy { $0 == 1 } == true)
+        #expect(initialValues["target.encoder.stem.bn.running_var"]?.scalars.allSatisfy { $0 == 1 } == true)
     }
 
     @Test func noGradientPathReachesTheTarget() throws {
-        let (graph, context) = try entry("byol-t").compile(batchSize: 4, stage: .autodiff)
+        let graph = try entry("byol-t").compile(batchSize: 4, stage: .autodiff)
         // Forward reachability from every target value, with stop_gradient as a barrier: the
         // loss must not be reached, so autodiff can never send a cotangent into the target.
         var reached = [Bool](repeating: false, count: graph.nodes.count)
@@ -57,21 +58,21 @@ func entry(_ name: String) throws -> ModelEntry { try #require(ModelCatalog.mode
         }
         #expect(dependsOnTarget[loss])
         #expect(graph.nodes.filter { $0.op == .stopGradient }.count == 2)
-        #expect(!context.gradientNames.contains { $0.hasPrefix("target.") })
+        #expect(!graph.gradients.contains { $0.param.hasPrefix("target.") })
         #expect(graph.outputs.count == 2 + graph.params.count)   // loss, monitor, gradients
     }
 
     @Test func oneStepMovesEachTargetWeightByTheEMA() throws {
-        let (graph, context) = try entry("byol-t").compile(batchSize: 4, seed: 1, stage: .optimized)
+        let graph = try entry("byol-t").compile(batchSize: 4, seed: 1, stage: .optimized)
         let tau: Float = 0.9   // far from 1, so the move is visible
         var inputs = views(batch: 4, seed: 5)
         inputs["learning_rate"] = HostTensor(scalar: 0.05)
         inputs["tau"] = HostTensor(scalar: tau)
-        let before = context.initialValues
+        let before = graph.initialValues(seed: 1)
         let after = try Interpreter().run(graph, inputs: inputs, variables: before).variables
         var checked = 0
-        for (target, online) in context.targetPairs where online.hasPrefix("online.") {
-            guard let role = context.variables[online]?.role, role != .statistic else { continue }
+        for (target, online) in graph.targetPairs where online.hasPrefix("online.") {
+            guard let role = graph.variables[online]?.role, role != .statistic else { continue }
             let old = try #require(before[target]).scalars
             let newOnline = try #require(after[online]).scalars
             let newTarget = try #require(after[target]).scalars
@@ -88,14 +89,14 @@ func entry(_ name: String) throws -> ModelEntry { try #require(ModelCatalog.mode
     @Test func lossOfTheStepIsFiniteAndTheSameAsTheForwardGraphs() throws {
         let entry = try entry("byol-t")
         let inputs = views(batch: 4, seed: 9)
-        let (forward, context) = try entry.compile(batchSize: 4, seed: 2, stage: .autodiff)
-        let (step, stepContext) = try entry.compile(batchSize: 4, seed: 2, stage: .optimized)
+        let forward = try entry.compile(batchSize: 4, seed: 2, stage: .autodiff)
+        let step = try entry.compile(batchSize: 4, seed: 2, stage: .optimized)
         var stepInputs = inputs
         stepInputs["learning_rate"] = HostTensor(scalar: 0.1)
         stepInputs["tau"] = HostTensor(scalar: 0.99)
         let interpreter = Interpreter()
-        let lossBefore = try interpreter.run(forward, inputs: inputs, variables: context.initialValues).outputs[0].scalars[0]
-        let lossInStep = try interpreter.run(step, inputs: stepInputs, variables: stepContext.initialValues).outputs[0].scalars[0]
+        let lossBefore = try interpreter.run(forward, inputs: inputs, variables: forward.initialValues(seed: 2)).outputs[0].scalars[0]
+        let lossInStep = try interpreter.run(step, inputs: stepInputs, variables: step.initialValues(seed: 2)).outputs[0].scalars[0]
         #expect(lossBefore.isFinite)
         #expect(Swift.abs(lossBefore - lossInStep) <= 1e-5 * Swift.max(1, Swift.abs(lossBefore)))
     }

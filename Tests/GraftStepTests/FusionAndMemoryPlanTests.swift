@@ -7,7 +7,7 @@ import GraftModels
 
 @Suite struct FusionAndMemoryPlanTests {
     func step() throws -> Graph {
-        try #require(ModelCatalog.model(named: "byol-t")).compile(batchSize: 8, stage: .optimized).graph
+        try #require(ModelCatalog.model(named: "byol-t")).compile(batchSize: 8, stage: .optimized)
     }
 
     @Test func everyValueIsComputedByExactlyOneKernelAfterItsInputs() throws {

@@ -30,22 +30,21 @@ import GraftInterpreter
 
         // The gradients, from the autodiff stage (checked against finite differences elsewhere).
         var gradientGraph = traced.graph
-        var gradientContext = PassContext(variables: traced.variables, initialValues: traced.initialValues)
-        try PassManager([Autodiff()]).run(&gradientGraph, &gradientContext)
-        let gradientValues = try Interpreter().run(gradientGraph, inputs: inputs, variables: variables).outputs.dropFirst()
-        let gradients = Dictionary(uniqueKeysWithValues: zip(gradientContext.gradientNames, gradientValues.map(\.scalars)))
+        try PassManager([Autodiff()]).run(&gradientGraph)
+        let gradientValues = try Interpreter().run(gradientGraph, inputs: inputs, variables: variables).outputs
+        let gradients = Dictionary(uniqueKeysWithValues: gradientGraph.gradients.map { ($0.param, gradientValues[$0.output].scalars) })
 
         var stepGraph = traced.graph
-        var context = PassContext(variables: traced.variables, initialValues: traced.initialValues)
         try PassManager([Autodiff(), LARS(momentum: Float(momentum), trustCoefficient: Float(eta), weightDecay: Float(decay))])
-            .run(&stepGraph, &context)
+            .run(&stepGraph)
+        let initialValues = stepGraph.initialValues(seed: traced.seed)
         // Start from non-zero momentum so that μ·m is exercised too.
         var oldMomentum: [String: [Float]] = [:]
         for name in ["fc.weight", "fc.bias", "bn.weight", "bn.bias"] {
             let buffer = "optimizer.\(name).momentum"
-            let count = try #require(context.initialValues[buffer]).scalars.count
+            let count = try #require(initialValues[buffer]).scalars.count
             let values = (0..<count).map { Float($0 % 3) * 0.1 - 0.05 }
-            variables[buffer] = HostTensor(try #require(context.initialValues[buffer]).type, values)
+            variables[buffer] = HostTensor(try #require(initialValues[buffer]).type, values)
             oldMomentum[name] = values
         }
         inputs["learning_rate"] = HostTensor(scalar: Float(learningRate))
@@ -73,17 +72,16 @@ import GraftInterpreter
                 #expect(Swift.abs(Double(gotMomentum[i]) - newMomentum[i]) <= 1e-6 * Swift.max(1, Swift.abs(newMomentum[i])), "momentum of \(name)[\(i)]")
             }
         }
-        #expect(context.variables["fc.bias"]?.role == .bias)
-        #expect(context.variables["bn.weight"]?.role == .normalization)
+        #expect(stepGraph.variables["fc.bias"]?.role == .bias)
+        #expect(stepGraph.variables["bn.weight"]?.role == .normalization)
     }
 
     @Test func aZeroWeightHasTrustRatioOne() throws {
         // ‖w‖ = 0 would make the ratio 0; BYOL's LARS uses 1 there, so the step is g + wd·w = g.
         let traced = try model()
         var graph = traced.graph
-        var context = PassContext(variables: traced.variables, initialValues: traced.initialValues)
-        try PassManager([Autodiff(), LARS(momentum: 0, trustCoefficient: 0.01, weightDecay: 0.1)]).run(&graph, &context)
-        var variables = context.initialValues
+        try PassManager([Autodiff(), LARS(momentum: 0, trustCoefficient: 0.01, weightDecay: 0.1)]).run(&graph)
+        var variables = graph.initialValues(seed: traced.seed)
         variables["fc.weight"] = HostTensor(repeating: 0, TensorType(.f32, [2, 3]))
         let inputs = ["x": HostTensor(shape: [4, 3], (0..<12).map { Float($0) / 6 - 1 }),
                       "r": HostTensor(shape: [4, 2], [1, -1, 2, 0.5, -0.5, 1, 0.25, -2]),

@@ -23,7 +23,7 @@ struct StepSummary {
 
 @Suite struct VariantTests {
     func step(_ name: String) throws -> StepSummary {
-        StepSummary(try entry(name).compile(batchSize: 2, stage: .optimized).graph)
+        StepSummary(try entry(name).compile(batchSize: 2, stage: .optimized))
     }
 
     @Test func noPredictorDropsExactlyThePredictor() throws {

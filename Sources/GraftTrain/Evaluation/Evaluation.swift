@@ -85,10 +85,9 @@ public enum Evaluation {
         let batch = Swift.min(batchSize, subset.count)
         let traced = try SupervisedClassifier.trace(config, classes: train.classes, imageSize: train.height, batchSize: batch, seed: seed)
         var graph = traced.graph
-        var context = PassContext(variables: traced.variables, initialValues: traced.initialValues, seed: seed)
-        try TrainingPipeline(target: .none, optimizer: SGD(momentum: 0.9, nesterov: true, weightDecay: 5e-4)).run(&graph, &context, until: .optimized)
+        try TrainingPipeline(target: .none, optimizer: SGD(momentum: 0.9, nesterov: true, weightDecay: 5e-4)).run(&graph, until: .optimized)
         let step = try Executable(graph)
-        try step.setVariables(context.initialValues)
+        try step.setVariables(graph.initialValues(seed: seed))
         try step.setVariables(variables.filter { $0.key.hasPrefix("online.encoder.") })
         let extractor = try FeatureExtractor(encoder: config, imageSize: train.height)
         if headFromProbe {

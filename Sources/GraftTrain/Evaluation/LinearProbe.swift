@@ -49,11 +49,10 @@ public struct LinearProbe: Sendable {
             return [softmaxCrossEntropy(logits: classifier(features), labels: labels)]
         }
         var graph = traced.graph
-        var context = PassContext(variables: traced.variables, initialValues: traced.initialValues, seed: seed)
         try TrainingPipeline(target: .none, optimizer: SGD(momentum: 0.9, nesterov: true, weightDecay: weightDecay))
-            .run(&graph, &context, until: .optimized)
+            .run(&graph, until: .optimized)
         let step = try Executable(graph, threads: 1)
-        try step.setVariables(context.initialValues)
+        try step.setVariables(graph.initialValues(seed: seed))
 
         let batcher = Batcher(count: trainLabels.count, batchSize: batch, seed: seed)
         let schedule = LearningRateSchedule(base: learningRate, warmupSteps: 0, totalSteps: Swift.max(1, epochs * batcher.stepsPerEpoch))

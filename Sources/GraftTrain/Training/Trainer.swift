@@ -64,9 +64,9 @@ public final class Trainer {
             throw Diagnostic("the training set has \(train.count) images, fewer than one batch of \(options.batchSize); lower --batch-size")
         }
 
-        let (graph, context) = try entry.compile(batchSize: options.batchSize, seed: options.seed, stage: .optimized)
+        let graph = try entry.compile(batchSize: options.batchSize, seed: options.seed, stage: .optimized)
         step = try Executable(graph)
-        try step.setVariables(context.initialValues)
+        try step.setVariables(graph.initialValues(seed: options.seed))
         batcher = Batcher(count: train.count, batchSize: options.batchSize, seed: options.seed)
         let totalSteps = options.epochs * batcher.stepsPerEpoch
         let base = options.learningRate ?? (entry.isSelfSupervised ? LearningRateSchedule.byolBase(batchSize: options.batchSize) : 0.1)
