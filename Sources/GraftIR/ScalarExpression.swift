@@ -2,7 +2,7 @@
 // expression over its operands' elements.
 //
 // Each elementwise op's definition (Op.swift) gives its meaning as a `ScalarExpression`. The
-// reference interpreter and constant folding evaluate it with `evaluate(_:count:)` below; the
+// reference interpreter and constant folding evaluate it with `evaluate(_:count:precision:)` below; the
 // backend lowers each of its few primitives to LLVM instructions. A new elementwise op built
 // from these primitives needs no code in any later stage.
 
@@ -49,57 +49,83 @@ public indirect enum ScalarExpression: Hashable, Sendable {
     }
 }
 
+/// The arithmetic an evaluation on the host uses.
+public enum Precision: String, CaseIterable, Hashable, Sendable {
+    /// Every op's result rounded to Float32, as the compiled code computes (sums and
+    /// transcendental functions evaluated in Float64 first, then rounded once).
+    case float32
+    /// Everything in Float64, nothing rounded: an oracle for the Float32 results.
+    case float64
+
+    /// `value` as this precision holds it.
+    @inline(__always) public func round(_ value: Double) -> Double {
+        switch self {
+        case .float32: Double(Float(value))
+        case .float64: value
+        }
+    }
+}
+
 extension ScalarExpression {
     /// Evaluates the expression at `count` positions; `operands[i]` holds operand i's elements
-    /// (one element, repeated, when it holds just one).
-    ///
-    /// Arithmetic is Float32; transcendental functions (`exp`, `log`, `tanh`, `rsqrt`) are
-    /// computed in Float64 and rounded once.
-    public func evaluate(_ operands: [[Float]], count: Int) -> [Float] {
-        func element(_ values: [Float], _ index: Int) -> Float { values.count == 1 ? values[0] : values[index] }
+    /// (one element, repeated, when it holds just one). At `.float32` every primitive's result
+    /// is rounded to Float32, which for + − × ÷ and √ of Float32 values is the Float32
+    /// operation itself; `exp`, `log`, `tanh` and `rsqrt` are computed in Float64 and rounded once.
+    public func evaluate(_ operands: [[Double]], count: Int, precision: Precision) -> [Double] {
+        func recurse(_ e: ScalarExpression) -> [Double] { e.evaluate(operands, count: count, precision: precision) }
         switch self {
         case .operand(let index):
             let values = operands[index]
-            return values.count == count ? values : [Float](repeating: values[0], count: count)
+            return values.count == count ? values : [Double](repeating: values[0], count: count)
         case .literal(let value, let dtype):
-            return [Float](repeating: ScalarExpression.converted(value, to: dtype), count: count)
+            return [Double](repeating: Double(ScalarExpression.converted(value, to: dtype)), count: count)
         case .function(let function, let x):
-            return x.evaluate(operands, count: count).map(ScalarExpression.apply(function))
+            let apply = ScalarExpression.apply(function)
+            return recurse(x).map { precision.round(apply($0)) }
         case .arithmetic(let op, let a, let b):
-            let (x, y) = (a.evaluate(operands, count: count), b.evaluate(operands, count: count))
-            switch op {
-            case .add: return zip(x, y).map { $0 + $1 }
-            case .sub: return zip(x, y).map { $0 - $1 }
-            case .mul: return zip(x, y).map { $0 * $1 }
-            case .div: return zip(x, y).map { $0 / $1 }
+            let (x, y) = (recurse(a), recurse(b))
+            let result: [Double] = switch op {
+            case .add: zip(x, y).map { $0 + $1 }
+            case .sub: zip(x, y).map { $0 - $1 }
+            case .mul: zip(x, y).map { $0 * $1 }
+            case .div: zip(x, y).map { $0 / $1 }
             }
+            return precision == .float32 ? result.map(precision.round) : result
         case .compare(let direction, let a, let b):
             let holds = direction.holds
-            return zip(a.evaluate(operands, count: count), b.evaluate(operands, count: count)).map { holds($0, $1) ? 1 : 0 }
+            return zip(recurse(a), recurse(b)).map { holds($0, $1) ? 1 : 0 }
         case .select(let condition, let then, let otherwise):
-            let (p, x, y) = (condition.evaluate(operands, count: count), then.evaluate(operands, count: count),
-                             otherwise.evaluate(operands, count: count))
+            let (p, x, y) = (recurse(condition), recurse(then), recurse(otherwise))
             return (0..<count).map { p[$0] != 0 ? x[$0] : y[$0] }
         case .convert(let x, _, let target):
-            return x.evaluate(operands, count: count).map { ScalarExpression.converted($0, to: target) }
+            return recurse(x).map { ScalarExpression.converted($0, to: target) }
         }
     }
 
-    /// The host meaning of a scalar function.
-    static func apply(_ function: ScalarFunction) -> (Float) -> Float {
+    /// The host meaning of a scalar function, in Float64.
+    static func apply(_ function: ScalarFunction) -> (Double) -> Double {
         switch function {
         case .neg: { -$0 }
         case .abs: { Swift.abs($0) }
-        case .exp: { Float(Foundation.exp(Double($0))) }
-        case .log: { Float(Foundation.log(Double($0))) }
+        case .exp: { Foundation.exp($0) }
+        case .log: { Foundation.log($0) }
         case .sqrt: { $0.squareRoot() }
-        case .rsqrt: { Float(1 / Double($0).squareRoot()) }
-        case .tanh: { Float(Foundation.tanh(Double($0))) }
+        case .rsqrt: { 1 / $0.squareRoot() }
+        case .tanh: { Foundation.tanh($0) }
         }
     }
 
     /// The largest `Float` an i32 can hold: 2^31 − 128 (2^31 − 1 itself is not a `Float`).
     public static let largestI32 = Float(Int32.max).nextDown
+
+    /// `converted(_:to:)` on a Float64 value (the interpreter's representation).
+    public static func converted(_ value: Double, to dtype: DType) -> Double {
+        switch dtype {
+        case .f32: value
+        case .bool: value != 0 ? 1 : 0
+        case .i32: value.isNaN ? 0 : Swift.min(Swift.max(value.rounded(.towardZero), -0x1p31), Double(largestI32))
+        }
+    }
 
     /// One value converted to `dtype`, held as `Float`: to `i32` truncates toward zero
     /// (NaN becomes 0, values beyond the i32 range saturate); to `bool` is `value != 0`;
@@ -115,7 +141,7 @@ extension ScalarExpression {
 
 extension Comparison {
     /// The IEEE comparison (every direction but `ne` is false on NaN).
-    public var holds: (Float, Float) -> Bool {
+    public var holds: (Double, Double) -> Bool {
         switch self {
         case .eq: { $0 == $1 }
         case .ne: { $0 != $1 }

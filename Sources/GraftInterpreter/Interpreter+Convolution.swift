@@ -10,8 +10,8 @@ import GraftIR
 extension Interpreter {
     /// `conv2d`: `y[n, o, i, j] = Σ_{c, p, q} x[n, c, i*sh - ph + p, j*sw - pw + q] * w[o, c, p, q]`,
     /// reading zero outside the input.
-    func conv2d(_ input: HostTensor, _ filter: HostTensor, _ g: ConvolutionGeometry, batch: Int) -> HostTensor {
-        var y = [Float](repeating: 0, count: batch * g.outputChannels * g.outputHeight * g.outputWidth)
+    func conv2d(_ input: Values, _ filter: Values, _ g: ConvolutionGeometry, batch: Int) -> Values {
+        var y = [Double](repeating: 0, count: batch * g.outputChannels * g.outputHeight * g.outputWidth)
         let (xChannelStride, wChannelStride) = (g.height * g.width, g.kernelHeight * g.kernelWidth)
         input.scalars.withUnsafeBufferPointer { x in
             filter.scalars.withUnsafeBufferPointer { w in
@@ -38,7 +38,7 @@ extension Interpreter {
                                             }
                                         }
                                     }
-                                    y[out] = Float(sum)
+                                    y[out] = sum
                                     out += 1
                                 }
                             }
@@ -47,15 +47,15 @@ extension Interpreter {
                 }
             }
         }
-        return HostTensor(TensorType(.f32, g.outputShape(batch: batch)), y)
+        return Values(TensorType(.f32, g.outputShape(batch: batch)), y)
     }
 
     /// `conv2d_input_grad(dy, w)`: `dx[n, c, r, s] = Σ dy[n, o, i, j] * w[o, c, p, q]` over the
     /// output positions `(i, j)` and filter taps `(p, q)` with which the forward read `x[n, c, r, s]`
     /// (`r = i*sh - ph + p`, `s = j*sw - pw + q`): the transposed convolution. Input positions the
     /// forward never reads get 0.
-    func conv2dInputGrad(_ outputGrad: HostTensor, _ filter: HostTensor, _ g: ConvolutionGeometry, batch: Int) -> HostTensor {
-        var dx = [Float](repeating: 0, count: batch * g.channels * g.height * g.width)
+    func conv2dInputGrad(_ outputGrad: Values, _ filter: Values, _ g: ConvolutionGeometry, batch: Int) -> Values {
+        var dx = [Double](repeating: 0, count: batch * g.channels * g.height * g.width)
         let (dyChannelStride, wOutputStride) = (g.outputHeight * g.outputWidth, g.channels * g.kernelHeight * g.kernelWidth)
         outputGrad.scalars.withUnsafeBufferPointer { dy in
             filter.scalars.withUnsafeBufferPointer { w in
@@ -80,7 +80,7 @@ extension Interpreter {
                                             }
                                         }
                                     }
-                                    dx[out] = Float(sum)
+                                    dx[out] = sum
                                     out += 1
                                 }
                             }
@@ -89,13 +89,13 @@ extension Interpreter {
                 }
             }
         }
-        return HostTensor(TensorType(.f32, [batch, g.channels, g.height, g.width]), dx)
+        return Values(TensorType(.f32, [batch, g.channels, g.height, g.width]), dx)
     }
 
     /// `conv2d_filter_grad(x, dy)`: `dw[o, c, p, q] = Σ_{n, i, j} x[n, c, i*sh - ph + p, j*sw - pw + q] * dy[n, o, i, j]`,
     /// reading zero outside the input.
-    func conv2dFilterGrad(_ input: HostTensor, _ outputGrad: HostTensor, _ g: ConvolutionGeometry, batch: Int) -> HostTensor {
-        var dw = [Float](repeating: 0, count: g.outputChannels * g.channels * g.kernelHeight * g.kernelWidth)
+    func conv2dFilterGrad(_ input: Values, _ outputGrad: Values, _ g: ConvolutionGeometry, batch: Int) -> Values {
+        var dw = [Double](repeating: 0, count: g.outputChannels * g.channels * g.kernelHeight * g.kernelWidth)
         input.scalars.withUnsafeBufferPointer { x in
             outputGrad.scalars.withUnsafeBufferPointer { dy in
                 dw.withUnsafeMutableBufferPointer { dw in
@@ -118,7 +118,7 @@ extension Interpreter {
                                             }
                                         }
                                     }
-                                    dw[out] = Float(sum)
+                                    dw[out] = sum
                                     out += 1
                                 }
                             }
@@ -127,6 +127,6 @@ extension Interpreter {
                 }
             }
         }
-        return HostTensor(TensorType(.f32, [g.outputChannels, g.channels, g.kernelHeight, g.kernelWidth]), dw)
+        return Values(TensorType(.f32, [g.outputChannels, g.channels, g.kernelHeight, g.kernelWidth]), dw)
     }
 }

@@ -14,7 +14,7 @@ struct Bindings {
 
 extension Interpreter {
     /// Evaluates one node from its operands' values.
-    typealias Evaluation = @Sendable (Interpreter, Node, [HostTensor], Bindings) throws -> HostTensor
+    typealias Evaluation = @Sendable (Interpreter, Node, [Values], Bindings) throws -> Values
 
     /// How a node of `kind` is evaluated; nil if the interpreter cannot (a missing table entry).
     static func evaluation(for kind: OpKind) -> Evaluation? {
@@ -25,10 +25,10 @@ extension Interpreter {
     public static func evaluates(_ kind: OpKind) -> Bool { evaluation(for: kind) != nil }
 
     /// An elementwise op (or `constant`): its scalar meaning at every element.
-    static let elementwise: Evaluation = { _, node, operands, _ in
+    static let elementwise: Evaluation = { interpreter, node, operands, _ in
         let types = ElementTypes(operands: operands.map(\.type.dtype), result: node.type.dtype)
         let meaning = node.op.scalarMeaning(types)!
-        return HostTensor(node.type, meaning.evaluate(operands.map(\.scalars), count: node.type.elementCount))
+        return Values(node.type, meaning.evaluate(operands.map(\.scalars), count: node.type.elementCount, precision: interpreter.precision))
     }
 
     /// The kinds that are not elementwise.
@@ -54,7 +54,7 @@ extension Interpreter {
         .reduceMax: { i, node, x, _ in i.reduceMax(x[0], axes: node.op.reducedAxes!, node.type) },
 
         // MARK: Layout
-        .reshape: { _, node, x, _ in HostTensor(node.type, x[0].scalars) },
+        .reshape: { _, node, x, _ in Values(node.type, x[0].scalars) },
         .transpose: { i, node, x, _ in i.transpose(x[0], permutation: node.op.permutation!, node.type) },
         .broadcast: { i, node, x, _ in i.broadcast(x[0], node.type) },
         .slice: { i, node, x, _ in
@@ -78,7 +78,7 @@ extension Interpreter {
     ]
 
     /// A matrix product or convolution, by the geometry its op defines.
-    func contract(_ node: Node, _ operands: [HostTensor]) throws -> HostTensor {
+    func contract(_ node: Node, _ operands: [Values]) throws -> Values {
         switch node.op.contraction(operands: operands.map(\.type), result: node.type) {
         case .matrixProduct(let g):
             return matmul(operands[0], operands[1], g, node.type)
@@ -99,9 +99,9 @@ extension Interpreter {
     }
 
     /// `iota(axis)`: each element is its index along `axis`.
-    func iota(axis: Int, _ type: TensorType) -> HostTensor {
+    func iota(axis: Int, _ type: TensorType) -> Values {
         let (extent, stride) = (type.shape[axis], type.strides[axis])
-        let scalars = (0..<type.elementCount).map { Float(($0 / stride) % extent) }
-        return HostTensor(type, scalars)
+        let scalars = (0..<type.elementCount).map { Double(($0 / stride) % extent) }
+        return Values(type, scalars)
     }
 }

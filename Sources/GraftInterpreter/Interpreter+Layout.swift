@@ -7,14 +7,14 @@ import GraftIR
 extension Interpreter {
     /// `transpose`: `result[i0, i1, ...]` is the operand element whose index along axis
     /// `permutation[k]` is `ik`.
-    func transpose(_ x: HostTensor, permutation: [Int], _ type: TensorType) -> HostTensor {
+    func transpose(_ x: Values, permutation: [Int], _ type: TensorType) -> Values {
         let operandStrides = x.type.strides
         return gather(x, shape: type.shape, strides: permutation.map { operandStrides[$0] }, type)
     }
 
     /// `broadcast`: NumPy broadcasting to `type`'s shape; operand dimensions align on the
     /// right, and a dimension of 1 (or a missing leading one) repeats its element.
-    func broadcast(_ x: HostTensor, _ type: TensorType) -> HostTensor {
+    func broadcast(_ x: Values, _ type: TensorType) -> Values {
         let leading = type.rank - x.type.rank
         let operandStrides = x.type.strides
         let strides = type.shape.indices.map { axis -> Int in
@@ -26,45 +26,45 @@ extension Interpreter {
     }
 
     /// `slice`: the block that starts at `start` with the result's shape.
-    func slice(_ x: HostTensor, start: [Int], _ type: TensorType) -> HostTensor {
+    func slice(_ x: Values, start: [Int], _ type: TensorType) -> Values {
         let operandStrides = x.type.strides
         let base = zip(start, operandStrides).map { $0 * $1 }.reduce(0, +)
         return gather(x, shape: type.shape, strides: operandStrides, base: base, type)
     }
 
     /// `concat`: the operands one after another along `axis`.
-    func concat(_ operands: [HostTensor], axis: Int, _ type: TensorType) -> HostTensor {
-        var scalars = [Float](repeating: 0, count: type.elementCount)
+    func concat(_ operands: [Values], axis: Int, _ type: TensorType) -> Values {
+        var scalars = [Double](repeating: 0, count: type.elementCount)
         let resultStrides = type.strides
         var position = 0
         for operand in operands {
             scatter(operand, into: &scalars, strides: resultStrides, base: position * resultStrides[axis])
             position += operand.shape[axis]
         }
-        return HostTensor(type, scalars)
+        return Values(type, scalars)
     }
 
     /// `pad`: the operand placed at offset `low` in a tensor of zeros of the result's shape.
-    func pad(_ x: HostTensor, low: [Int], _ type: TensorType) -> HostTensor {
-        var scalars = [Float](repeating: 0, count: type.elementCount)
+    func pad(_ x: Values, low: [Int], _ type: TensorType) -> Values {
+        var scalars = [Double](repeating: 0, count: type.elementCount)
         let resultStrides = type.strides
         let base = zip(low, resultStrides).map { $0 * $1 }.reduce(0, +)
         scatter(x, into: &scalars, strides: resultStrides, base: base)
-        return HostTensor(type, scalars)
+        return Values(type, scalars)
     }
 
     /// The tensor of `type` whose row-major elements are read from `x` at the offsets that
     /// `strides` and `base` give for each position of `shape`.
-    private func gather(_ x: HostTensor, shape: [Int], strides: [Int], base: Int = 0, _ type: TensorType) -> HostTensor {
-        var scalars: [Float] = []
+    private func gather(_ x: Values, shape: [Int], strides: [Int], base: Int = 0, _ type: TensorType) -> Values {
+        var scalars: [Double] = []
         scalars.reserveCapacity(type.elementCount)
         forEachOffset(shape: shape, strides: strides, base: base) { scalars.append(x.scalars[$0]) }
-        return HostTensor(type, scalars)
+        return Values(type, scalars)
     }
 
     /// Writes `x`'s elements, in row-major order, into `scalars` at the offsets that `strides`
     /// and `base` give for each position of `x`'s shape.
-    private func scatter(_ x: HostTensor, into scalars: inout [Float], strides: [Int], base: Int) {
+    private func scatter(_ x: Values, into scalars: inout [Double], strides: [Int], base: Int) {
         var next = 0
         forEachOffset(shape: x.shape, strides: strides, base: base) { offset in
             scalars[offset] = x.scalars[next]

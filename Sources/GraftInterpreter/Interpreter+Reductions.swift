@@ -4,33 +4,33 @@
 import GraftIR
 
 extension Interpreter {
-    /// `reduce_sum`: the Float64 sum over `axes`, rounded once to Float32.
-    func reduceSum(_ x: HostTensor, axes: [Int], _ type: TensorType) -> HostTensor {
-        let sums = reduce(x, axes: axes, type, initial: 0) { $0 + Double($1) }
-        return HostTensor(type, sums.map { Float($0) })
+    /// `reduce_sum`: the Float64 sum over `axes`, rounded once to Float32 (by the driver).
+    func reduceSum(_ x: Values, axes: [Int], _ type: TensorType) -> Values {
+        let sums = reduce(x, axes: axes, type, initial: 0) { $0 + $1 }
+        return Values(type, sums)
     }
 
     /// `reduce_mean`: the Float64 sum over `axes` divided by the number of elements reduced,
-    /// rounded once to Float32 (NaN when nothing is reduced, as 0/0).
-    func reduceMean(_ x: HostTensor, axes: [Int], _ type: TensorType) -> HostTensor {
+    /// rounded once to Float32 by the driver (NaN when nothing is reduced, as 0/0).
+    func reduceMean(_ x: Values, axes: [Int], _ type: TensorType) -> Values {
         let count = Double(axes.map { x.shape[$0] }.reduce(1, *))
-        let sums = reduce(x, axes: axes, type, initial: 0) { $0 + Double($1) }
-        return HostTensor(type, sums.map { Float($0 / count) })
+        let sums = reduce(x, axes: axes, type, initial: 0) { $0 + $1 }
+        return Values(type, sums.map { $0 / count })
     }
 
     /// `reduce_max`: the largest element over `axes`; `-inf` when nothing is reduced, and NaN
     /// if any reduced element is NaN.
-    func reduceMax(_ x: HostTensor, axes: [Int], _ type: TensorType) -> HostTensor {
+    func reduceMax(_ x: Values, axes: [Int], _ type: TensorType) -> Values {
         let maxima = reduce(x, axes: axes, type, initial: -.infinity) { running, element in
-            running.isNaN || element.isNaN ? .nan : Swift.max(running, Double(element))
+            running.isNaN || element.isNaN ? .nan : Swift.max(running, element)
         }
-        return HostTensor(type, maxima.map { Float($0) })
+        return Values(type, maxima)
     }
 
     /// Folds every element of `x` into the accumulator of its result position (its index with
     /// the reduced axes removed), visiting elements in row-major order.
-    private func reduce(_ x: HostTensor, axes: [Int], _ type: TensorType, initial: Double,
-                        _ combine: (Double, Float) -> Double) -> [Double] {
+    private func reduce(_ x: Values, axes: [Int], _ type: TensorType, initial: Double,
+                        _ combine: (Double, Double) -> Double) -> [Double] {
         var accumulators = [Double](repeating: initial, count: type.elementCount)
         let resultStrides = type.strides
         var strides = [Int](repeating: 0, count: x.type.rank)

@@ -24,18 +24,25 @@ public struct InterpreterResult: Sendable {
 
 /// Evaluates Graft graphs on the host, one node at a time, to define what each op computes.
 ///
-/// Arithmetic is Float32 (every dtype is held as `Float`; `bool` as 0 or 1, `i32` as integral
-/// values). Transcendental functions (`exp`, `log`, `tanh`, `rsqrt`) are computed in Float64
-/// and rounded once. Every sum (`reduce_sum`, `reduce_mean`, the inner products of `matmul`,
-/// `conv2d` and its gradients) accumulates in Float64 and rounds once at the end.
+/// By default arithmetic is Float32 (every dtype is held as `Float`; `bool` as 0 or 1, `i32` as
+/// integral values). Transcendental functions (`exp`, `log`, `tanh`, `rsqrt`) are computed in
+/// Float64 and rounded once. Every sum (`reduce_sum`, `reduce_mean`, the inner products of
+/// `matmul`, `conv2d` and its gradients) accumulates in Float64 and rounds once at the end.
+/// With `precision: .float64` nothing is rounded until the results are returned: the oracle
+/// the compiled code's accuracy is measured against.
 ///
 /// ```swift
 /// let graph = try Parser.parse(text)
 /// let result = try Interpreter().run(graph, inputs: ["x": x], variables: ["w": w])
 /// ```
 public struct Interpreter: Sendable {
+    /// The arithmetic of every op.
+    public var precision: Precision
+
     /// Makes an interpreter; it holds no state between runs.
-    public init() {}
+    public init(precision: Precision = .float32) {
+        self.precision = precision
+    }
 
     /// Evaluates every node; returns the outputs and the params/state after the step's assigns.
     ///
@@ -65,19 +72,21 @@ public struct Interpreter: Sendable {
     public func evaluate(_ graph: Graph, inputs: [String: HostTensor], variables: [String: HostTensor]) throws -> [HostTensor] {
         try Verifier.verify(graph)
         let bindings = Bindings(inputs: inputs, variables: variables)
-        var values: [HostTensor] = []
+        var values: [Values] = []
         values.reserveCapacity(graph.nodes.count)
         for node in graph.nodes {
             guard let evaluation = Interpreter.evaluation(for: node.op.kind) else {
                 throw Diagnostic("the interpreter has no evaluation of '\(node.op.name)'; add one to Interpreter+Evaluations.swift", at: node.location)
             }
-            values.append(try evaluation(self, node, node.operands.map { values[$0] }, bindings))
+            var value = try evaluation(self, node, node.operands.map { values[$0] }, bindings)
+            if precision == .float32 { value.scalars = value.scalars.map(precision.round) }
+            values.append(value)
         }
-        return values
+        return values.map(\.host)
     }
 
     /// Checks a value bound to an input, param or state against its declaration.
-    func bound(_ value: HostTensor?, to node: Node, describedAs what: String, passedIn argument: String) throws -> HostTensor {
+    func bound(_ value: HostTensor?, to node: Node, describedAs what: String, passedIn argument: String) throws -> Values {
         guard let value else {
             throw Diagnostic("no value was given for \(what) of type \(node.type); pass one in `\(argument)`",
                              at: node.location)
@@ -90,6 +99,6 @@ public struct Interpreter: Sendable {
             throw Diagnostic("\(what) has type \(node.type), which holds \(node.type.elementCount) elements, but the value given has \(value.scalars.count); pass one element per position",
                              at: node.location)
         }
-        return value
+        return Values(value)
     }
 }

@@ -38,6 +38,6 @@ public struct ConstantFolding: Pass, Sendable {
     private func fold(_ node: Node, _ x: [Float], _ graph: Graph) -> Float? {
         if ConstantFolding.splatPreserving.contains(node.op.kind) { return x[0] }
         let types = ElementTypes(operands: node.operands.map { graph[$0].type.dtype }, result: node.type.dtype)
-        return node.op.scalarMeaning(types)?.evaluate(x.map { [$0] }, count: 1)[0]
+        return node.op.scalarMeaning(types)?.evaluate(x.map { [Double($0)] }, count: 1, precision: .float32).first.map(Float.init)
     }
 }

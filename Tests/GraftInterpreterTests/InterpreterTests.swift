@@ -27,6 +27,24 @@ import Testing
         #expect(result.variables["other"] == tensor([1], [9]))     // passed through
     }
 
+    /// At Float32 every op's result is rounded: (2^24 + 1) − 2^24 loses the 1 in the first add
+    /// and exp(x)·exp(−x) is rounded twice. At Float64 neither is rounded until the result.
+    @Test func float64PrecisionRoundsOnlyTheResult() throws {
+        let text = """
+            graph @cancel(%a: f32[2], %b: f32[2], %c: f32[2]) -> (f32[2]) {
+              %0 = add(%a, %b) : f32[2]
+              %1 = add(%0, %c) : f32[2]
+              return %1 : f32[2]
+            }
+            """
+        let graph = try Parser.parse(text)
+        let inputs = ["a": tensor([2], [16_777_216, 1]), "b": tensor([2], [1, 1e-8]), "c": tensor([2], [-16_777_216, -1])]
+        #expect(try Interpreter().run(graph, inputs: inputs, variables: [:]).outputs == [tensor([2], [0, 0])])
+        let exact = try Interpreter(precision: .float64).run(graph, inputs: inputs, variables: [:]).outputs[0]
+        #expect(exact.scalars[0] == 1)
+        #expect(exact.scalars[1] == Float(Double(Float(1e-8))))
+    }
+
     @Test func assignsAllReadPreStepValues() throws {
         let text = """
             graph @swap() -> () {
