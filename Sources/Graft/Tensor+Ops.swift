@@ -38,23 +38,10 @@ public func apply(_ op: Op, _ operands: Tensor..., type: TensorType? = nil, file
 
 // MARK: Elementwise binary (NumPy broadcasting)
 
-/// The shape NumPy broadcasting gives two shapes, or nil when they are incompatible.
-func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
-    let rank = Swift.max(a.count, b.count)
-    let a = [Int](repeating: 1, count: rank - a.count) + a
-    let b = [Int](repeating: 1, count: rank - b.count) + b
-    var result: [Int] = []
-    for (x, y) in zip(a, b) {
-        guard x == y || x == 1 || y == 1 else { return nil }
-        result.append(x == 1 ? y : x)
-    }
-    return result
-}
-
 /// Records a binary elementwise op, broadcasting the operands to a common shape first.
 func binary(_ op: Op, _ a: Tensor, _ b: Tensor, at location: SourceLocation?) -> Tensor {
     let builder = a.builder
-    guard let shape = broadcastShape(a.shape, b.shape) else {
+    guard let shape = TypeInference.broadcastShape(a.shape, b.shape) else {
         builder.fail(Diagnostic("\(op.name): shapes \(a.type) and \(b.type) cannot be broadcast together", at: location))
         return Tensor(id: -1, type: a.type, builder: builder)
     }

@@ -23,6 +23,20 @@ public enum TypeInference {
         return try definition.type(op, operands, declared)
     }
 
+    /// The shape NumPy broadcasting gives two shapes (right-aligned; each dimension 1 or
+    /// equal), or nil when they are incompatible. The DSL broadcasts binary ops' operands to it.
+    public static func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+        let rank = Swift.max(a.count, b.count)
+        let a = [Int](repeating: 1, count: rank - a.count) + a
+        let b = [Int](repeating: 1, count: rank - b.count) + b
+        var result: [Int] = []
+        for (x, y) in zip(a, b) {
+            guard x == y || x == 1 || y == 1 else { return nil }
+            result.append(x == 1 ? y : x)
+        }
+        return result
+    }
+
     /// Whether NumPy broadcasting takes `shape` to `target` (right-aligned, 1 or equal).
     public static func isBroadcastable(_ shape: [Int], to target: [Int]) -> Bool {
         guard shape.count <= target.count else { return false }
