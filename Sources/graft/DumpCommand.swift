@@ -41,12 +41,18 @@ struct DumpCommand: ParsableCommand {
 
     @OptionGroup var printing: PrintOptions
 
+    @Flag(name: .long, help: "With --stage fused --format dot: list every op of each kernel as `%name = op : type` (by default the first few ops and a count).")
+    var dotDetail = false
+
     func validate() throws {
         guard ModelCatalog.model(named: model) != nil else {
             throw ValidationError("unknown model '\(model)'; the declared models are: \(ModelCatalog.all.map(\.name).joined(separator: ", ")) (see `graft models`)")
         }
         if let batchSize, batchSize < 1 {
             throw ValidationError("--batch-size must be at least 1, got \(batchSize)")
+        }
+        if dotDetail && (stage != .fused || printing.format != .dot) {
+            throw ValidationError("--dot-detail applies to the fused DOT picture only; add --stage fused --format dot")
         }
     }
 
@@ -69,7 +75,7 @@ struct DumpCommand: ParsableCommand {
                 if !afterAll { print(printing.render(graph), terminator: "") }
             case .fused:
                 let plan = FusionPlan(graph)
-                print(printing.format == .dot ? plan.dot() : plan.describe(printLocations: printing.printLoc), terminator: "")
+                print(printing.format == .dot ? plan.dot(detailed: dotDetail) : plan.describe(printLocations: printing.printLoc), terminator: "")
             case .planned:
                 let plan = FusionPlan(graph)
                 print(MemoryPlan(plan).describe(plan), terminator: "")
