@@ -168,36 +168,4 @@ public struct FusionPlan: Sendable {
         }
         return lines.joined(separator: "\n") + "\n"
     }
-
-    /// The plan as Graphviz DOT: each kernel a cluster of its ops, edges between values.
-    /// A value inlined into several kernels appears once in each (it is computed in each).
-    public func dot() -> String {
-        let names = Printer.valueNames(graph)
-        func quote(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-        var home: [ValueID: String] = [:]   // where a materialized value is written
-        for id in graph.nodes.indices where graph[id].op.declaredName != nil { home[id] = "n\(id)" }
-        for (index, kernel) in kernels.enumerated() { home[kernel.root] = "k\(index)_\(kernel.root)" }
-        var lines = ["digraph \(quote(graph.name + "_fused")) {", "  node [fontname=\"Helvetica\", fontsize=10, shape=box];"]
-        for id in graph.nodes.indices where graph[id].op.declaredName != nil {
-            lines.append("  n\(id) [label=\(quote(names[id] + "\\n" + graph[id].type.description)), shape=ellipse];")
-        }
-        var edges: [String] = []
-        for (index, kernel) in kernels.enumerated() {
-            let kind = kernel.kind == .contraction ? "blas" : kernel.kind == .reduction ? "reduce" : "loop"
-            let inside = Set(kernel.body)
-            lines.append("  subgraph cluster_k\(index) {")
-            lines.append("    label=\(quote("kernel #\(index) (\(kind))")); style=rounded; color=\"#4060a0\";")
-            for value in kernel.body {
-                lines.append("    k\(index)_\(value) [label=\(quote(names[value] + " = " + graph[value].op.name + "\\n" + graph[value].type.description))];")
-                for operand in graph[value].operands {
-                    let source = inside.contains(operand) ? "k\(index)_\(operand)" : home[operand] ?? "n\(operand)"
-                    edges.append("  \(source) -> k\(index)_\(value);")
-                }
-            }
-            lines.append("  }")
-        }
-        lines += edges
-        lines.append("}")
-        return lines.joined(separator: "\n") + "\n"
-    }
 }

@@ -30,12 +30,18 @@ struct DumpCommand: ParsableCommand {
 
     @OptionGroup var printing: PrintOptions
 
+    @Flag(name: .long, help: "With --stage fused --format dot: list every op of each kernel as `%name = op : type` (by default the first few ops and a count).")
+    var dotDetail = false
+
     func validate() throws {
         guard ModelCatalog.model(named: model) != nil else {
             throw ValidationError("unknown model '\(model)'; the declared models are: \(ModelCatalog.all.map(\.name).joined(separator: ", ")) (see `graft models`)")
         }
         if let batchSize, batchSize < 1 {
             throw ValidationError("--batch-size must be at least 1, got \(batchSize)")
+        }
+        if dotDetail && (stage != .fused || printing.format != .dot) {
+            throw ValidationError("--dot-detail applies to the fused DOT picture only; add --stage fused --format dot")
         }
     }
 
@@ -55,7 +61,7 @@ struct DumpCommand: ParsableCommand {
             }
             if let backendStage = stage.backendStage {
                 print(try BackendPipeline.text(of: graph, at: backendStage, printLocations: printing.printLoc,
-                                               dot: printing.format == .dot), terminator: "")
+                                               dot: printing.format == .dot, dotDetail: dotDetail), terminator: "")
             } else if !afterAll {
                 print(printing.render(graph), terminator: "")
             }

@@ -77,7 +77,7 @@ struct LoopEmitter {
             argument[input] = assign("load float*, float** \(slot), align 8", "in")
         }
         let rootType = graph[kernel.root].type
-        if kernel.kind == .reduction { emit("%acc = alloca float, align 4") }
+        if kernel.kind == .reduction { emit("%acc = alloca double, align 8") }
         rowExtent = kernel.kind == .elementwise ? LoopEmitter.rowExtent(of: kernel, in: graph) : nil
         emit("%empty = icmp sge i64 %begin, %end")
         emit("br i1 %empty, label %exit, label %\(rowExtent == nil ? "loop" : "row")")
@@ -173,6 +173,13 @@ struct LoopEmitter {
     /// Emits nested loops over the reduced axes of the root's operand, accumulating into an
     /// alloca (promoted to registers by the optimiser); returns the result in the block that
     /// follows the loops.
+    ///
+    /// The accumulator is an f64: each f32 term is widened and added (`reassoc`, so the inner
+    /// loop still vectorizes, as `<8 x double>`), the total rounded to f32 once. One f32
+    /// accumulator per output lost up to 5e-3 (relative) of byol-t's gradients at batch 128,
+    /// where BatchNorm sums 100,352 terms per channel that largely cancel; f32 partial sums
+    /// per block of ≤ 1024 terms added into an f64 total were measured and were not enough
+    /// on such sums (`GradientAccuracyTests`).
     private mutating func emitReduction(outputIndex: String) -> String {
         let root = graph[kernel.root]
         let operand = root.operands[0]
@@ -184,7 +191,7 @@ struct LoopEmitter {
         let keptAxes = operandShape.indices.filter { !axes.contains($0) }
         let keptIndices = delinearize(outputIndex, shape: keptAxes.map { operandShape[$0] })
         // The accumulator lives in the entry block's alloca; reset it for this output element.
-        emit("store float \(initial), float* %acc, align 4")
+        emit("store double \(initial), double* %acc, align 8")
         var full = [String](repeating: "0", count: operandShape.count)
         for (position, axis) in keptAxes.enumerated() { full[axis] = keptIndices[position] }
 
@@ -208,10 +215,10 @@ struct LoopEmitter {
             for (axis, index) in zip(run, indices) { full[axis] = index }
             if run.count > 1 { merged.append((names: indices, extents: run.map { operandShape[$0] }, loop: "%\(label).j")) }
         }
-        let element = value(of: operand, at: .multi(full))
-        let accumulated = assign("load float, float* %acc, align 4")
+        let element = assign("fpext float \(value(of: operand, at: .multi(full))) to double")
+        let accumulated = assign("load double, double* %acc, align 8")
         let combined = reduction.combine(&self, accumulated, element)
-        emit("store float \(combined), float* %acc, align 4")
+        emit("store double \(combined), double* %acc, align 8")
         // Latches from the innermost loop out; each exits into the enclosing loop's latch.
         if axes.isEmpty { emit("br label %reduced") }
         for position in loopNames.indices.reversed() {
@@ -224,11 +231,12 @@ struct LoopEmitter {
             emit("br i1 %\(label).done, label %\(exit), label %\(label).head")
         }
         lines.append("reduced:")
-        var result = assign("load float, float* %acc, align 4")
+        var result = assign("load double, double* %acc, align 8")
         if reduction.divides {
-            let count = axes.map { operandShape[$0] }.reduce(1, *)
-            result = assign("fmul float \(result), \(LoopEmitter.literal(1 / Float(Swift.max(count, 1))))")
+            let count = Double(Swift.max(axes.map { operandShape[$0] }.reduce(1, *), 1))
+            result = assign("fdiv double \(result), 0x\(String(count.bitPattern, radix: 16, uppercase: true))")
         }
+        result = assign("fptrunc double \(result) to float")
         emit("br label %latch")
         // Invalidate values computed inside the reduction loops: they do not dominate the latch.
         memo = [:]

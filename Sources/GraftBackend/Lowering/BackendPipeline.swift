@@ -60,11 +60,13 @@ public enum BackendPipeline {
     /// - Parameters:
     ///   - printLocations: `loc(...)` after each op of the fused stage.
     ///   - dot: the fused stage as Graphviz DOT instead of text.
-    public static func text(of graph: Graph, at stage: BackendStage, printLocations: Bool = false, dot: Bool = false) throws -> String {
+    ///   - dotDetail: in the DOT picture, every op of each kernel.
+    public static func text(of graph: Graph, at stage: BackendStage, printLocations: Bool = false, dot: Bool = false,
+                            dotDetail: Bool = false) throws -> String {
         let plan = FusionPlan(graph)
         switch stage {
         case .fused:
-            return dot ? plan.dot() : plan.describe(printLocations: printLocations)
+            return dot ? plan.dot(detailed: dotDetail) : plan.describe(printLocations: printLocations)
         case .planned:
             return MemoryPlan(plan).describe(plan)
         case .llvm, .asm:

@@ -107,19 +107,20 @@ enum Lowering: Sendable {
     ]
 }
 
-/// How a reduction loop starts, combines an element into its accumulator, and finishes.
+/// How a reduction loop starts, combines an element into its accumulator, and finishes. The
+/// accumulator is a `double` (LoopEmitter.emitReduction says why); elements are widened to it.
 struct ReductionLowering: Sendable {
-    /// The accumulator's starting value, as an LLVM float literal.
+    /// The accumulator's starting value, as an LLVM double literal.
     var initial: String
     var combine: @Sendable (inout LoopEmitter, _ accumulator: String, _ element: String) -> String
     /// Divide the result by the number of elements reduced (a mean).
     var divides: Bool
 
-    static let sum = ReductionLowering(initial: "0.0", combine: { e, acc, x in e.assign("fadd reassoc nsz float \(acc), \(x)") }, divides: false)
+    static let sum = ReductionLowering(initial: "0.0", combine: { e, acc, x in e.assign("fadd reassoc nsz double \(acc), \(x)") }, divides: false)
     static let mean = ReductionLowering(initial: sum.initial, combine: sum.combine, divides: true)
     static let max = ReductionLowering(initial: "0xFFF0000000000000", combine: { e, acc, x in   // from -inf
-        let takeX = e.assign("fcmp ugt float \(x), \(acc)")
-        return e.assign("select i1 \(takeX), float \(x), float \(acc)")
+        let takeX = e.assign("fcmp ugt double \(x), \(acc)")
+        return e.assign("select i1 \(takeX), double \(x), double \(acc)")
     }, divides: false)
 }
 

@@ -1,0 +1,79 @@
+// FusionPlan+Dot: the fused plan as Graphviz DOT, for `graft dump --stage fused --format dot`.
+//
+// One node per kernel, one edge per buffer a kernel reads. What makes `dot` slow on a step
+// graph is its long edges (a param read by the forward and the backward kernels, an
+// activation kept for the backward pass: each edge becomes a chain of virtual nodes, one per
+// rank it crosses) and the crossing minimisation over them. So a declaration is drawn next to
+// each kernel that reads it (one small node per use), kernels are single nodes rather than
+// clusters, and the crossing minimisation is capped (`mclimit`, `nslimit`, `searchsize`).
+// byol-t's plan as clusters did not render (`trouble in init_rank`); as it is now, in seconds.
+
+import GraftIR
+
+extension FusionPlan {
+    /// Ops listed in a kernel's label before the rest are counted (`… 12 more`).
+    public static let dotOpsShown = 6
+
+    /// The plan as Graphviz DOT: each kernel one box labelled with its number, kind and the
+    /// type it writes, then its ops in order (the first `dotOpsShown` and a count of the rest,
+    /// or with `detailed` every op as `%name = op : type`); an edge runs from each kernel to
+    /// every kernel that reads its buffer, and each input, param or state a kernel reads is an
+    /// ellipse of its own beside that kernel. Kernels that write an output or an assigned value
+    /// have a double border.
+    public func dot(detailed: Bool = false) -> String {
+        let names = Printer.valueNames(graph)
+        var lines = [
+            "digraph \(FusionPlan.quote(graph.name + "_fused")) {",
+            "  \(FusionPlan.dotLayout)",
+            "  node [fontname=\"Helvetica\", fontsize=10, shape=box];",
+        ]
+        var source: [ValueID: String] = [:]   // the kernel that writes each materialized value
+        let outputs = Set(graph.outputs + graph.assigns.map(\.value))
+        var edges: [String] = []
+        for (index, kernel) in kernels.enumerated() {
+            source[kernel.root] = "k\(index)"
+            let kind = kernel.kind == .contraction ? "blas" : kernel.kind == .reduction ? "reduce" : "loop"
+            var label = ["#\(index) \(kind) -> \(names[kernel.root]) : \(graph[kernel.root].type)"]
+            if detailed {
+                label += kernel.body.map { "\(names[$0]) = \(graph[$0].op.name) : \(graph[$0].type)" }
+            } else {
+                let ops = kernel.body.prefix(FusionPlan.dotOpsShown).map { graph[$0].op.name }
+                let rest = kernel.body.count - ops.count
+                label.append(ops.joined(separator: ", ") + (rest > 0 ? ", … \(rest) more" : ""))
+            }
+            let style = outputs.contains(kernel.root) ? ", peripheries=2" : ""
+            // `\l` ends a left-justified line.
+            lines.append("  k\(index) [label=\(FusionPlan.quote(label.joined(separator: "\u{1}") + "\u{1}"))\(style)];")
+            for input in kernel.inputs {
+                if let writer = source[input] {
+                    edges.append("  \(writer) -> k\(index);")
+                } else {   // a declaration: its own node beside this kernel
+                    lines.append("  n\(input)_k\(index) [label=\(FusionPlan.quote(names[input] + "\n" + graph[input].type.description)), shape=ellipse];")
+                    edges.append("  n\(input)_k\(index) -> k\(index);")
+                }
+            }
+        }
+        lines += edges
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Graph attributes that bound `dot`'s crossing minimisation and network simplex, so a
+    /// step's thousands of long edges lay out in seconds (uncapped: minutes, or never).
+    public static let dotLayout = "mclimit=0.1; nslimit=2; nslimit1=2; searchsize=10; remincross=false;"
+
+    /// A DOT string literal; "\n" centres a line break, U+0001 ends a left-justified line.
+    private static func quote(_ text: String) -> String {
+        var escaped = "\""
+        for character in text {
+            switch character {
+            case "\\": escaped += "\\\\"
+            case "\"": escaped += "\\\""
+            case "\n": escaped += "\\n"
+            case "\u{1}": escaped += "\\l"
+            default: escaped.append(character)
+            }
+        }
+        return escaped + "\""
+    }
+}
