@@ -77,7 +77,8 @@ struct BackendStageTests {
     }
 
     /// The emitted kernels as handed to LLVM: the legend names what each function runs, the
-    /// sigmoid is lowered from its scalar meaning, the broadcast reads the bias at the column index.
+    /// sigmoid is lowered from its scalar meaning, the broadcast reads the bias at the column
+    /// index, the mean accumulates in double and rounds once.
     @Test func llvmStageLowersTheScalarMeaning() throws {
         let jit = try LLVMJIT()
         let compiled = try KernelCache(jit: jit).compile(FusionPlan(try Parser.parse(smallStep)))
@@ -96,8 +97,11 @@ struct BackendStageTests {
             CHECK-NEXT: fadd float 0x3FF0000000000000,
             CHECK-NEXT: fdiv float 0x3FF0000000000000,
             CHECK: define void @graft_k2(
-            CHECK: fadd reassoc nsz float
-            CHECK: fmul float
+            CHECK: %acc = alloca double
+            CHECK: fpext float
+            CHECK: fadd reassoc nsz double
+            CHECK: fdiv double
+            CHECK-NEXT: fptrunc double
             """)
         // After O3 the relu loop is vectorized.
         fileCheck(try BackendPipeline.text(of: try Parser.parse(smallStep), at: .llvm), """
