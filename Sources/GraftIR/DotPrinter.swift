@@ -8,15 +8,15 @@ public struct DotPrinter {
     public func print(_ graph: Graph) -> String {
         let names = Printer.valueNames(graph)
         var lines = [
-            "digraph \(quote(graph.name)) {",
+            "digraph \(DotPrinter.quote(graph.name)) {",
             "  rankdir=TB;",
             "  node [fontname=\"Helvetica\", fontsize=10];",
             "  edge [fontname=\"Helvetica\", fontsize=8];",
         ]
+        let fill: [OpKind: String] = [.input: "#d8e8ff", .param: "#ffe8c0", .state: "#e0e0e0"]
         for (id, node) in graph.nodes.enumerated() {
             let label: String
             let style: String
-            let fill: [OpKind: String] = [.input: "#d8e8ff", .param: "#ffe8c0", .state: "#e0e0e0"]
             if let color = fill[node.op.kind] {
                 (label, style) = ("\(names[id])\n\(node.type)", "shape=ellipse, style=filled, fillcolor=\"\(color)\"")
             } else {
@@ -24,15 +24,15 @@ public struct DotPrinter {
                 let detail = attributes.isEmpty ? "" : "\n" + attributes
                 (label, style) = ("\(names[id]) = \(node.op.name)\(detail)\n\(node.type)", "shape=box")
             }
-            lines.append("  n\(id) [label=\(quote(label)), \(style)];")
+            lines.append("  n\(id) [label=\(DotPrinter.quote(label)), \(style)];")
         }
         for (id, node) in graph.nodes.enumerated() {
             for operand in node.operands {
-                lines.append("  n\(operand) -> n\(id) [label=\(quote(graph[operand].type.description))];")
+                lines.append("  n\(operand) -> n\(id) [label=\(DotPrinter.quote(graph[operand].type.description))];")
             }
         }
         for (index, output) in graph.outputs.enumerated() {
-            lines.append("  out\(index) [label=\(quote("return #\(index)")), shape=doublecircle];")
+            lines.append("  out\(index) [label=\(DotPrinter.quote("return #\(index)")), shape=doublecircle];")
             lines.append("  n\(output) -> out\(index);")
         }
         for assign in graph.assigns {
@@ -44,13 +44,15 @@ public struct DotPrinter {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private func quote(_ text: String) -> String {
+    /// A DOT string literal; "\n" centres a line break, U+0001 ends a left-justified line.
+    public static func quote(_ text: String) -> String {
         var escaped = "\""
         for character in text {
             switch character {
             case "\\": escaped += "\\\\"
             case "\"": escaped += "\\\""
             case "\n": escaped += "\\n"
+            case "\u{1}": escaped += "\\l"
             default: escaped.append(character)
             }
         }

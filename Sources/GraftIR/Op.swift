@@ -215,7 +215,7 @@ extension OpKind {
                      type: TypeRules.compare,
                      meaning: { op, _ in .compare(op.comparison ?? .eq, .operand(0), .operand(1)) })
         case .select:
-            return D.elementwise(.select, arity: 3, type: TypeRules.select) { _ in
+            return D.elementwise(.select, type: TypeRules.select) { _ in
                 .select(.operand(0), then: .operand(1), otherwise: .operand(2))
             }
 
@@ -287,7 +287,7 @@ extension Op {
     /// `constant`'s value.
     var constantValue: Float? { if case .constant(let value) = self { value } else { nil } }
     /// `iota`'s axis.
-    var iotaAxis: Int? { if case .iota(let axis) = self { axis } else { nil } }
+    public var iotaAxis: Int? { if case .iota(let axis) = self { axis } else { nil } }
     /// `compare`'s direction.
     public var comparison: Comparison? { if case .compare(let direction) = self { direction } else { nil } }
     /// `transpose`'s permutation.

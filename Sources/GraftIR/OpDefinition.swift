@@ -95,12 +95,13 @@ public struct OpDefinition: Sendable {
                      type: TypeRules.declared)
     }
 
-    /// An elementwise op without attributes whose meaning depends on its element types.
-    static func elementwise(_ op: Op, arity: Int? = nil,
+    /// An elementwise op without attributes whose meaning depends on its element types; its
+    /// arity is the number of operands the meaning reads.
+    static func elementwise(_ op: Op,
                             type: @escaping @Sendable (Op, [TensorType], TensorType?) throws -> TensorType,
                             meaning: @escaping @Sendable (ElementTypes) -> ScalarExpression) -> OpDefinition {
         let probe = meaning(ElementTypes(operands: [DType](repeating: .f32, count: 8), result: .f32))
-        return OpDefinition(op.kind, group: .elementwise, arity: .fixed(arity ?? probe.operandCount), build: { _ in op },
+        return OpDefinition(op.kind, group: .elementwise, arity: .fixed(probe.operandCount), build: { _ in op },
                             type: type, meaning: { _, types in meaning(types) })
     }
 

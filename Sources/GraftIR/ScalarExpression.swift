@@ -90,7 +90,7 @@ extension ScalarExpression {
             case .mul: zip(x, y).map { $0 * $1 }
             case .div: zip(x, y).map { $0 / $1 }
             }
-            return precision == .float32 ? result.map(precision.round) : result
+            return result.map(precision.round)
         case .compare(let direction, let a, let b):
             let holds = direction.holds
             return zip(recurse(a), recurse(b)).map { holds($0, $1) ? 1 : 0 }

@@ -31,7 +31,7 @@ extension FusionPlan {
     public func dot(detailed: Bool = false) -> String {
         let names = Printer.valueNames(graph)
         var lines = [
-            "digraph \(FusionPlan.quote(graph.name + "_fused")) {",
+            "digraph \(DotPrinter.quote(graph.name + "_fused")) {",
             "  \(FusionPlan.dotLayout)",
             "  node [fontname=\"Helvetica\", fontsize=10, shape=box];",
         ]
@@ -51,15 +51,15 @@ extension FusionPlan {
             }
             let style = outputs.contains(kernel.root) ? ", peripheries=2" : ""
             // `\l` ends a left-justified line.
-            lines.append("  k\(index) [label=\(FusionPlan.quote(label.joined(separator: "\u{1}") + "\u{1}"))\(style)];")
+            lines.append("  k\(index) [label=\(DotPrinter.quote(label.joined(separator: "\u{1}") + "\u{1}"))\(style)];")
             for input in kernel.inputs {
                 if let writer = source[input], index - writer <= FusionPlan.dotEdgeReach {
                     edges.append("  k\(writer) -> k\(index);")
                 } else if let writer = source[input] {   // far back: a reference beside this kernel
-                    lines.append("  r\(input)_k\(index) [label=\(FusionPlan.quote("\(names[input]) from #\(writer)")), shape=plaintext];")
+                    lines.append("  r\(input)_k\(index) [label=\(DotPrinter.quote("\(names[input]) from #\(writer)")), shape=plaintext];")
                     edges.append("  r\(input)_k\(index) -> k\(index) [style=dashed];")
                 } else {   // a declaration: its own node beside this kernel
-                    lines.append("  n\(input)_k\(index) [label=\(FusionPlan.quote(names[input] + "\n" + graph[input].type.description)), shape=ellipse];")
+                    lines.append("  n\(input)_k\(index) [label=\(DotPrinter.quote(names[input] + "\n" + graph[input].type.description)), shape=ellipse];")
                     edges.append("  n\(input)_k\(index) -> k\(index);")
                 }
             }
@@ -72,19 +72,4 @@ extension FusionPlan {
     /// Graph attributes that bound `dot`'s crossing minimisation and network simplex, so a
     /// step's thousands of long edges lay out in seconds (uncapped: minutes, or never).
     public static let dotLayout = "mclimit=0.1; nslimit=2; nslimit1=2; searchsize=10; remincross=false;"
-
-    /// A DOT string literal; "\n" centres a line break, U+0001 ends a left-justified line.
-    private static func quote(_ text: String) -> String {
-        var escaped = "\""
-        for character in text {
-            switch character {
-            case "\\": escaped += "\\\\"
-            case "\"": escaped += "\\\""
-            case "\n": escaped += "\\n"
-            case "\u{1}": escaped += "\\l"
-            default: escaped.append(character)
-            }
-        }
-        return escaped + "\""
-    }
 }

@@ -234,7 +234,7 @@ struct LoopEmitter {
         var result = assign("load double, double* %acc, align 8")
         if reduction.divides {
             let count = Double(Swift.max(axes.map { operandShape[$0] }.reduce(1, *), 1))
-            result = assign("fdiv double \(result), 0x\(String(count.bitPattern, radix: 16, uppercase: true))")
+            result = assign("fdiv double \(result), \(LoopEmitter.literal(count))")
         }
         result = assign("fptrunc double \(result) to float")
         emit("br label %latch")
@@ -355,8 +355,11 @@ struct LoopEmitter {
     }
 
     /// A float literal LLVM reads back exactly: the double with the same value, in hex.
-    static func literal(_ value: Float) -> String {
-        "0x" + String(Double(value).bitPattern, radix: 16, uppercase: true).leftPadded(to: 16)
+    static func literal(_ value: Float) -> String { literal(Double(value)) }
+
+    /// A `double` literal (or a float one, for a value a `Float` holds), in hex.
+    static func literal(_ value: Double) -> String {
+        "0x" + String(value.bitPattern, radix: 16, uppercase: true).leftPadded(to: 16)
     }
 }
 

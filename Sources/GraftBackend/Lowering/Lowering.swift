@@ -31,7 +31,7 @@ enum Lowering: Sendable {
         .input: .declaration, .param: .declaration, .state: .declaration,
         .iota: .indexed(needsDimensions: true) { e, node, index in
             let indices = e.dimensions(index, shape: node.type.shape)
-            return e.assign("uitofp i64 \(indices[node.op.iotaAxisValue]) to float")
+            return e.assign("uitofp i64 \(indices[node.op.iotaAxis!]) to float")
         },
 
         // MARK: Reductions
@@ -122,12 +122,4 @@ struct ReductionLowering: Sendable {
         let takeX = e.assign("fcmp ugt double \(x), \(acc)")
         return e.assign("select i1 \(takeX), double \(x), double \(acc)")
     }, divides: false)
-}
-
-extension Op {
-    /// `iota`'s axis (the lowering is only reached with an iota).
-    var iotaAxisValue: Int {
-        if case .iota(let axis) = self { return axis }
-        fatalError("iota lowering reached \(name)")
-    }
 }
