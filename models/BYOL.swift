@@ -1,6 +1,6 @@
 // BYOL: Bootstrap Your Own Latent (Grill et al., 2020), declared once for both views.
 
-import Graft
+import GraftDSL
 import GraftPasses
 
 /// Sizes and variant of a BYOL model.
@@ -58,7 +58,7 @@ public enum BYOL {
     /// (`f32[B, C, H, W]`); outputs the scalar loss and the collapse monitor.
     public static func trace(_ config: BYOLConfig, batchSize: Int, seed: UInt64 = 0,
                              name: String = "byol") throws -> TracedGraph {
-        try Graft.trace(name, seed: seed) { g in
+        try GraftDSL.trace(name, seed: seed) { g in
             let imageShape = [batchSize, config.encoder.inputChannels, config.imageSize, config.imageSize]
             let view1 = g.input("view1", shape: imageShape)
             let view2 = g.input("view2", shape: imageShape)

@@ -1,6 +1,6 @@
 // Encoder: the representation y = f(x) alone, in inference mode, for evaluation.
 
-import Graft
+import GraftDSL
 
 /// The online encoder on its own: what BYOL keeps after training.
 public enum EncoderFeatures {
@@ -9,7 +9,7 @@ public enum EncoderFeatures {
     /// `online.encoder.*`, as in the BYOL and supervised models, so a trained model's values
     /// load into it by name.
     public static func trace(_ encoder: ResNetConfig, imageSize: Int = 28, batchSize: Int, name: String = "encoder") throws -> TracedGraph {
-        try Graft.trace(name, training: false) { g in
+        try GraftDSL.trace(name, training: false) { g in
             let images = g.input("images", shape: [batchSize, encoder.inputChannels, imageSize, imageSize])
             return [ResNet(g.scope("online")("encoder"), config: encoder)(images)]
         }

@@ -1,6 +1,6 @@
 // ModelCatalog: the declared models the command line knows by name.
 
-import Graft
+import GraftDSL
 import GraftPasses
 
 /// A declared model: its name, what it is, how to trace it and how to make its training step.

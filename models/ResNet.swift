@@ -1,6 +1,6 @@
 // ResNet: the small residual encoders of the reference configurations (ResNet-S, ResNet-T).
 
-import Graft
+import GraftDSL
 
 /// The shape of a small ResNet encoder for 28×28 images.
 public struct ResNetConfig: Sendable, Hashable {

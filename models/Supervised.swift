@@ -1,6 +1,6 @@
 // Supervised: the same encoder trained with labels, the baseline BYOL is measured against.
 
-import Graft
+import GraftDSL
 import GraftPasses
 
 /// An encoder plus a linear classifier trained with softmax cross-entropy on labels.
@@ -9,7 +9,7 @@ public enum SupervisedClassifier {
     /// (`i32[B]`), output the mean cross-entropy loss.
     public static func trace(_ encoder: ResNetConfig, classes: Int = 10, imageSize: Int = 28, batchSize: Int,
                              seed: UInt64 = 0, name: String = "supervised") throws -> TracedGraph {
-        try Graft.trace(name, seed: seed) { g in
+        try GraftDSL.trace(name, seed: seed) { g in
             let images = g.input("images", shape: [batchSize, encoder.inputChannels, imageSize, imageSize])
             let labels = g.input("labels", TensorType(.i32, [batchSize]))
             let network = ResNet(g.scope("online")("encoder"), config: encoder)

@@ -1,12 +1,8 @@
 // BenchCommand: `graft bench <model>` times the compiled training step against the sgemm ceiling.
 
+import Graft
 import ArgumentParser
 import Foundation
-import GraftIR
-import GraftPasses
-import GraftBackend
-import GraftRuntime
-import GraftModels
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

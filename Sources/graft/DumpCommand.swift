@@ -1,10 +1,7 @@
 // DumpCommand: `graft dump <model> --stage S` prints a declared model's IR at a stage.
 
+import Graft
 import ArgumentParser
-import GraftModels
-import GraftIR
-import GraftPasses
-import GraftBackend
 
 extension CompilationStage: ExpressibleByArgument {}
 extension BackendStage: ExpressibleByArgument {}

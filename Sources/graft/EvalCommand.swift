@@ -1,12 +1,8 @@
 // EvalCommand: `graft eval <checkpoint> --protocol linear|knn|finetune` and the baselines.
 
+import Graft
 import ArgumentParser
 import Foundation
-import GraftIR
-import GraftModels
-import GraftData
-import GraftCheckpoint
-import GraftTrain
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,10 +1,8 @@
 // ExportCommand: `graft export <checkpoint> -o encoder.safetensors` writes the encoder alone.
 
+import Graft
 import ArgumentParser
 import Foundation
-import GraftIR
-import GraftCheckpoint
-import GraftTrain
 
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

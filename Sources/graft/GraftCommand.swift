@@ -1,8 +1,8 @@
 // GraftCommand: the `graft` command line's root and its shared error reporting.
 
+import Graft
 import ArgumentParser
 import Foundation
-import GraftIR
 
 @main
 struct GraftCommand: ParsableCommand {

@@ -1,7 +1,7 @@
 // ModelsCommand: `graft models` lists the declared models.
 
+import Graft
 import ArgumentParser
-import GraftModels
 
 struct ModelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "models", abstract: "List the declared models.")

@@ -1,10 +1,8 @@
 // OptCommand: `graft opt <file.gir>` parses, verifies and prints IR text (like mlir-opt).
 
+import Graft
 import ArgumentParser
 import Foundation
-import GraftIR
-import GraftPasses
-import GraftBackend
 
 struct OptCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,8 @@
 // PlotCommand: `graft plot <metrics.jsonl> -o DIR` draws the training curves as SVG.
 
+import Graft
 import ArgumentParser
 import Foundation
-import GraftTrain
-import GraftIR
 
 struct PlotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,10 +1,8 @@
 // TrainCommand: `graft train <model>` trains a declared model on Fashion-MNIST (or CIFAR-10).
 
+import Graft
 import ArgumentParser
 import Foundation
-import GraftIR
-import GraftModels
-import GraftTrain
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

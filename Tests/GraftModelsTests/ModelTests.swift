@@ -1,7 +1,7 @@
 // Tests of the declared models: they trace, verify, round-trip, and match the reference configurations.
 
 import Testing
-import Graft
+import GraftDSL
 import GraftInterpreter
 import GraftModels
 
@@ -73,7 +73,7 @@ import GraftModels
         var config = BYOLConfig.tiny
         config.encoder.inputChannels = 3
         let error = try #require(throws: Diagnostic.self) {
-            _ = try Graft.trace("rgb-encoder-on-gray-data") { g in
+            _ = try GraftDSL.trace("rgb-encoder-on-gray-data") { g in
                 let images = g.input("images", shape: [4, 1, 28, 28])
                 return [ResNet(g.scope("encoder"), config: config.encoder)(images)]
             }

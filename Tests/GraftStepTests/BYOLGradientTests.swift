@@ -1,7 +1,7 @@
 // The gradient of byol-t's whole loss against finite differences, for a sample of its params.
 
 import Testing
-import Graft
+import GraftDSL
 import GraftPasses
 import GraftInterpreter
 import GraftModels

@@ -1,7 +1,7 @@
 // Tests of the BYOL rewrites on the declared models: target network, stop-gradient, EMA.
 
 import Testing
-import Graft
+import GraftDSL
 import GraftPasses
 import GraftInterpreter
 import GraftModels

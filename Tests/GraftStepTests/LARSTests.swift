@@ -1,7 +1,7 @@
 // LARS against a hand computation on a small model with a weight, a bias and BatchNorm params.
 
 import Testing
-import Graft
+import GraftDSL
 import GraftPasses
 import GraftInterpreter
 

@@ -1,7 +1,7 @@
 // Tests of BatchNorm in both modes against hand-computed values.
 
 import Testing
-import Graft
+import GraftDSL
 import GraftInterpreter
 
 @Suite struct BatchNormTests {

@@ -1,7 +1,7 @@
 // The model from Docs/DSL.md, kept here so the guide's example is known to compile and run.
 
 import Testing
-import Graft
+import GraftDSL
 import GraftInterpreter
 
 /// A small CNN classifier for 28×28 grayscale images (Docs/DSL.md).

@@ -1,7 +1,7 @@
 // Tests that shape errors are reported at trace time at the line of model code that caused them.
 
 import Testing
-import Graft
+import GraftDSL
 
 /// A layer whose own operator (`+`) mixes incompatible shapes: operators cannot capture their
 /// call site, so the error must point at the line that called the layer.

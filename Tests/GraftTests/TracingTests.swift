@@ -1,7 +1,7 @@
 // Tests of tracing: what the DSL records, parameter naming and seeded initialisation.
 
 import Testing
-import Graft
+import GraftDSL
 import GraftInterpreter
 
 @Suite struct TracingTests {

@@ -2,7 +2,7 @@
 
 import Foundation
 import GraftIR
-import Graft
+import GraftDSL
 import GraftPasses
 import GraftRuntime
 import GraftModels
