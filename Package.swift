@@ -49,6 +49,8 @@ let package = Package(
         .target(name: "GraftTestSupport", path: "Tests/GraftTestSupport"),
         .testTarget(name: "GraftCLITests", dependencies: ["graft", "GraftTestSupport"]),
         .testTarget(name: "GraftTrainTests", dependencies: ["graft", "GraftTestSupport"]),
+        // The public API as a user's package sees it: `import Graft` and nothing else.
+        .testTarget(name: "GraftAPITests", dependencies: ["Graft"]),
         .testTarget(name: "GraftBackendTests", dependencies: ["GraftBackend", "GraftPasses", "GraftIR"]),
         .testTarget(name: "GraftRuntimeTests", dependencies: ["GraftRuntime", "GraftBackend", "GraftPasses", "GraftInterpreter", "GraftModels", "GraftDSL"]),
         .testTarget(name: "GraftCheckpointTests", dependencies: ["GraftCheckpoint", "GraftIR", "GraftTestSupport"]),
