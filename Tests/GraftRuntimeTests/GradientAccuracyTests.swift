@@ -99,9 +99,19 @@ func relativeErrors(_ got: HostTensor, _ want: HostTensor) -> (l2: Double, max: 
             rows.append((name, l2, max))
             #expect(l2 <= 1e-4, "\(name): ‖compiled − reference‖ / ‖reference‖ = \(l2)")
         }
-        print("byol-t batch \(batch), worst gradients (‖compiled − reference‖ / ‖reference‖, max |diff| / max |ref|):")
+        // GRAFT_GRADIENT_WITNESS=1: the Float32 interpreter (an independent f32 evaluation, whose
+        // sums are f64) against the same oracle, to tell the compiled step's own error from what
+        // any f32 evaluation of this step gets.
+        let witness = ProcessInfo.processInfo.environment["GRAFT_GRADIENT_WITNESS"] != nil
+            ? try Interpreter(precision: .float32).run(graph, inputs: inputs, variables: initialValues).outputs : nil
+        print("byol-t batch \(batch), worst gradients (‖compiled − reference‖ / ‖reference‖, max |diff| / max |ref|\(witness == nil ? "" : "; the f32 interpreter's"):")
         for row in rows.sorted(by: { $0.l2 > $1.l2 }).prefix(ProcessInfo.processInfo.environment["GRAFT_GRADIENT_ALL"] == nil ? 6 : rows.count) {
-            print("  \(row.name): \(String(format: "%.2e", row.l2))  \(String(format: "%.2e", row.max))")
+            var line = "  \(row.name): \(String(format: "%.2e", row.l2))  \(String(format: "%.2e", row.max))"
+            if let witness, let index = gradients.first(where: { $0.param == row.name })?.output {
+                let (l2, max) = relativeErrors(witness[index], reference[index])
+                line += "   f32 interpreter: \(String(format: "%.2e", l2))  \(String(format: "%.2e", max))"
+            }
+            print(line)
         }
     }
 }
