@@ -207,3 +207,13 @@ struct SmallEncoder: Layer {
                 "view2": HostTensor(type, (0..<576).map { Float(($0 * 53) % 97) / 97 })]
     }
 }
+
+@Suite struct EvaluationAccuracyTests {
+    @Test func accuracyCountsTheLargestLogitOfEachRow() {
+        let logits: [Float] = [0.1, 0.9, 0.0,   // 1
+                               2, 2, 1,         // tie: the first, 0
+                               -1, -3, -2]      // 0
+        #expect(Evaluation.accuracy(logits: logits, labels: [1, 0, 2], classes: 3) == 2.0 / 3)
+        #expect(Evaluation.accuracy(logits: logits, labels: [1, 1, 0], classes: 3) == 2.0 / 3)
+    }
+}

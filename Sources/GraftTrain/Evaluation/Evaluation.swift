@@ -27,6 +27,21 @@ public enum FeatureSource: Sendable {
 }
 
 public enum Evaluation {
+    /// The fraction of rows of `logits` (`[N, classes]`, row-major) whose largest entry is at
+    /// the row's label (the first of equal largest entries counts).
+    public static func accuracy(logits: [Float], labels: [Int32], classes: Int) -> Double {
+        precondition(logits.count == labels.count * classes, "accuracy: \(logits.count) logits for \(labels.count) labels of \(classes) classes")
+        guard !labels.isEmpty else { return 0 }
+        var correct = 0
+        for (row, label) in labels.enumerated() {
+            let scores = logits[(row * classes)..<((row + 1) * classes)]
+            if let best = scores.indices.max(by: { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) }), best - row * classes == Int(label) {
+                correct += 1
+            }
+        }
+        return Double(correct) / Double(labels.count)
+    }
+
     /// Features of the training and test sets.
     public static func features(_ source: FeatureSource, train: Dataset, test: Dataset) throws -> (train: [Float], test: [Float], dimension: Int) {
         switch source {
