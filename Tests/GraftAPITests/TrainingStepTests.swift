@@ -217,3 +217,17 @@ struct SmallEncoder: Layer {
         #expect(Evaluation.accuracy(logits: logits, labels: [1, 1, 0], classes: 3) == 2.0 / 3)
     }
 }
+
+@Suite struct StageTextOfAStepTests {
+    /// Every stage prints; the pass stages parse back to the graphs the step was built from.
+    @Test func everyStageOfAStepPrints() throws {
+        let step = try sgdStep(tinyClassifier(batch: 4))
+        for stage in CompilationStage.allCases {
+            let text = try step.ir(at: stage)
+            #expect(!text.isEmpty, "\(stage)")
+        }
+        #expect(try Printer().print(Parser.parse(step.ir(at: .traced))) == Printer().print(step.model.graph))
+        #expect(try Printer().print(Parser.parse(step.ir(at: .optimized))) == Printer().print(step.graph))
+        #expect(try step.ir(at: .llvm).contains("define "))
+    }
+}

@@ -4,6 +4,7 @@ import Foundation
 import GraftIR
 import GraftDSL
 import GraftPasses
+import GraftBackend
 import GraftRuntime
 import GraftCheckpoint
 
@@ -116,6 +117,16 @@ public final class TrainingStep {
                 throw Diagnostic("input %\(name) of @\(graph.name) is \(dataInputs[name]!) but the value given is \(value.type)")
             }
         }
+    }
+
+    /// The model's IR at `stage`, as `graft dump` prints it: the text of the traced,
+    /// autodiff and optimized graphs (which `graft opt` parses), or the fused kernels, the
+    /// memory plan, LLVM IR or assembly of the step.
+    public func ir(at stage: CompilationStage) throws -> String {
+        if let backend = stage.backendStage { return try BackendPipeline.text(of: graph, at: backend) }
+        var graph = model.graph
+        try pipeline.run(&graph, until: stage.passStage)
+        return Printer().print(graph)
     }
 
     // MARK: Variables
