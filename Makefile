@@ -2,13 +2,16 @@
 #
 #   make deps    install the Debian packages Graft needs (only those missing)
 #   make build   build everything (debug)
-#   make test    install what is missing, build, run the whole test suite
+#   make test    install what is missing, build, run the whole test suite, then build the
+#                examples package and run each example for a few steps
+#   make examples  build the examples (Examples/, a separate package using Graft by path) and
+#                run each with its default settings, printing its final metric
 #   make train   train BYOL on Fashion-MNIST, then print its linear probe and kNN beside the baselines
 
 DEBIAN_PACKAGES := llvm-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist graphviz
 SWIFT ?= swift
 
-.PHONY: deps build test train
+.PHONY: deps build test train examples examples-smoke
 
 deps:
 	@missing=""; \
@@ -27,6 +30,22 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) examples-smoke
+
+EXAMPLES := lenet autoencoder byol-custom-encoder
+
+# Each example for 3 optimizer steps on 1,000 images, writing its IR at every stage: proves
+# that a package outside Graft builds, compiles, trains, evaluates and dumps its own model.
+examples-smoke: deps
+	cd Examples && $(SWIFT) build
+	for e in $(EXAMPLES); do \
+	  (cd Examples && .build/debug/$$e --steps 3 --images 1000 --out .build/smoke/$$e --dump-ir .build/smoke/$$e/ir) || exit 1; \
+	done
+
+# Each example with its default settings (a few minutes in all on 2 cores).
+examples: deps
+	cd Examples && $(SWIFT) build -c release
+	for e in $(EXAMPLES); do (cd Examples && .build/release/$$e) || exit 1; done
 
 # The default run, chosen by measurement (Docs/Results.md): byol-t, 25 epochs, LARS learning
 # rate 4.0, crops of at least 25% of the image; about 25 minutes of training on 2 cores.
