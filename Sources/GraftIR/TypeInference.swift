@@ -247,8 +247,9 @@ enum TypeRules {
         guard type.dtype == .f32, type.rank == 2 else {
             throw TypeError("scatter_add: the result must be an f32 [rows, columns] table, got \(type)")
         }
-        guard updates.dtype == .f32, updates.shape == indices.shape + [type.shape[1]] else {
-            throw TypeError("scatter_add: updates must be f32\(indices.shape + [type.shape[1]]) (one row of \(type.shape[1]) per index), got \(updates)")
+        let expected = TensorType(.f32, indices.shape + [type.shape[1]])
+        guard updates == expected else {
+            throw TypeError("scatter_add: updates must be \(expected) (one row of \(type.shape[1]) per index), got \(updates)")
         }
         return type
     }
