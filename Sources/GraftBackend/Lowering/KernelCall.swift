@@ -1,5 +1,5 @@
 // KernelCall: what the runtime executes for each kernel of a fusion plan: a compiled loop, a
-// BLAS matrix product or a convolution. The backend builds the list (`CompiledKernels.calls`);
+// BLAS matrix product, a convolution or a scatter-add. The backend builds the list (`CompiledKernels.calls`);
 // the runtime runs it without looking at ops.
 
 import GraftIR

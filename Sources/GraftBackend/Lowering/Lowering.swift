@@ -2,9 +2,9 @@
 //
 // Elementwise ops (and `constant`) are not listed: the loop emitter lowers the scalar meaning
 // their definition gives (ScalarLowering.swift), so a new elementwise op needs nothing here.
-// Every other kind has an entry: layout ops and `iota` are computed inside loop kernels at a
-// mapped index, reductions are the roots of reduction loops, contractions become calls of
-// their own (KernelCall.swift). `BackendCoverageTests` checks that no kind is missing.
+// Every other kind has an entry: layout ops, `gather`, `iota` and `random_uniform` are computed
+// inside loop kernels at a mapped index, reductions are the roots of reduction loops,
+// contractions and `scatter_add` become calls of their own (KernelCall.swift). `BackendCoverageTests` checks that no kind is missing.
 
 import GraftIR
 
