@@ -26,6 +26,7 @@ public final class GraphBuilder {
     private var latestStateValue: [String: ValueID] = [:]
     private var updatedStates: [(name: String, location: SourceLocation?)] = []
     private let paths = SourcePathResolver()
+    private var randomStreams = 0
 
     public init(name: String, seed: UInt64 = 0, training: Bool = true) {
         self.graph = Graph(name: name)
@@ -99,6 +100,28 @@ public final class GraphBuilder {
         let tensor = record(op, [], type: type, at: location)
         if let info, tensor.id >= 0 { graph.variables[name] = info }
         return tensor
+    }
+
+    /// The scalar f32 input `%step`, the training step counter (from 1) that random ops and
+    /// AdamW read: declared on first use, the same tensor afterwards.
+    public func stepInput(file: String = #filePath, line: Int = #line) -> Tensor {
+        if let existing = graph.declaration(named: "step") {
+            let node = graph[existing]
+            guard node.op == .input("step"), node.type == .scalar() else {
+                fail(Diagnostic("'step' is declared as \(node.op.name) \(node.type), but random ops read %step as a scalar f32 input; rename it",
+                                at: location(file: file, line: line)))
+                return Tensor(id: -1, type: .scalar(), builder: self)
+            }
+            return Tensor(id: existing, type: node.type, builder: self)
+        }
+        return input("step", .scalar(), file: file, line: line)
+    }
+
+    /// A seed for the next random op of the trace: distinct for each call, derived from the
+    /// builder's seed and the call's order, so a model traced twice draws the same values.
+    public func nextRandomSeed() -> Int {
+        randomStreams += 1
+        return Int(RandomUniform.mix(UInt32(truncatingIfNeeded: seed) ^ RandomUniform.mix(UInt32(randomStreams))))
     }
 
     /// A scope for naming params and state under `name` (e.g. `"online"`).

@@ -162,10 +162,14 @@ extension Tensor {
     }
 }
 
-/// Tensors joined along `axis`.
+/// Tensors joined along `axis` (the IR op's name; `concatenate(_:axis:)` is the same).
 public func concat(_ tensors: [Tensor], axis: Int, file: String = #filePath, line: Int = #line) -> Tensor {
-    let builder = tensors[0].builder
-    return builder.record(.concat(axis: axis), tensors, at: builder.location(file: file, line: line))
+    concatenate(tensors, axis: axis, file: file, line: line)
+}
+
+/// Rows of a `[rows, columns]` table picked by i32 `indices` of any shape: `[indices..., columns]`.
+public func gather(_ table: Tensor, _ indices: Tensor, file: String = #filePath, line: Int = #line) -> Tensor {
+    table.builder.record(.gather, [table, indices], at: table.builder.location(file: file, line: line))
 }
 
 extension GraphBuilder {

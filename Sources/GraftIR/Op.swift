@@ -69,6 +69,18 @@ public enum Op: Hashable, Sendable {
     /// Zero padding: `low[i]` elements before and `high[i]` after along each axis.
     case pad(low: [Int], high: [Int])
 
+    // MARK: Indexing and randomness
+    /// `gather(table, indices)`: rows of an f32 `[rows, columns]` table picked by i32 indices of
+    /// any shape; the result is `f32[indices..., columns]`.
+    case gather
+    /// `scatter_add(indices, updates)`: the adjoint of `gather`. A zero `[rows, columns]` table
+    /// (the result type) to which each row of `updates: f32[indices..., columns]` is added at
+    /// its index.
+    case scatterAdd
+    /// `random_uniform(step) {seed}`: floats in [0, 1) of the result type, a counter-based hash
+    /// of `seed`, the scalar `step` and each element's index (`RandomUniform`).
+    case randomUniform(seed: Int)
+
     // MARK: Contraction
     /// Matrix product of two rank-2 operands, each optionally transposed.
     case matmul(transposeA: Bool, transposeB: Bool)
@@ -92,6 +104,7 @@ public enum OpKind: String, CaseIterable, Hashable, Sendable {
     case add, sub, mul, div, max, min, compare, select
     case reduceSum = "reduce_sum", reduceMean = "reduce_mean", reduceMax = "reduce_max"
     case reshape, transpose, broadcast, slice, concat, pad
+    case gather, scatterAdd = "scatter_add", randomUniform = "random_uniform"
     case matmul, conv2d
     case conv2dInputGrad = "conv2d_input_grad", conv2dFilterGrad = "conv2d_filter_grad"
 }
@@ -133,6 +146,9 @@ extension Op {
         case .slice: .slice
         case .concat: .concat
         case .pad: .pad
+        case .gather: .gather
+        case .scatterAdd: .scatterAdd
+        case .randomUniform: .randomUniform
         case .matmul: .matmul
         case .conv2d: .conv2d
         case .conv2dInputGrad: .conv2dInputGrad
@@ -257,6 +273,20 @@ extension OpKind {
                      build: { .pad(low: try $0.ints("low"), high: try $0.ints("high")) },
                      type: TypeRules.pad)
 
+        // MARK: Indexing and randomness
+        case .gather:
+            // Moves table rows; computed inside loop kernels at the index the consumer needs.
+            return D(self, group: .layout, arity: .fixed(2), build: { _ in .gather }, type: TypeRules.gather)
+        case .scatterAdd:
+            // Accumulates rows at data-dependent positions: a call of its own, like a contraction.
+            return D(self, group: .contraction, arity: .fixed(2), build: { _ in .scatterAdd }, type: TypeRules.scatterAdd)
+        case .randomUniform:
+            // Computed from the element's index and a scalar, wherever it is needed, like `iota`.
+            return D(self, group: .leaf, arity: .fixed(1), attributes: ["seed"],
+                     read: { op in [.int(op.randomSeed ?? 0)] },
+                     build: { .randomUniform(seed: try $0.int("seed")) },
+                     type: TypeRules.randomUniform)
+
         // MARK: Contraction
         case .matmul:
             return D(self, group: .contraction, arity: .fixed(2), attributes: ["transpose_a", "transpose_b"],
@@ -290,6 +320,8 @@ extension Op {
     public var iotaAxis: Int? { if case .iota(let axis) = self { axis } else { nil } }
     /// `compare`'s direction.
     public var comparison: Comparison? { if case .compare(let direction) = self { direction } else { nil } }
+    /// `random_uniform`'s seed.
+    public var randomSeed: Int? { if case .randomUniform(let seed) = self { seed } else { nil } }
     /// `transpose`'s permutation.
     public var permutation: [Int]? { if case .transpose(let permutation) = self { permutation } else { nil } }
 

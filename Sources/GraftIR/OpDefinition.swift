@@ -6,7 +6,8 @@
 public enum OpGroup: String, CaseIterable, Hashable, Sendable {
     /// `input`, `param`, `state`: named values the step reads, with storage of their own.
     case declaration
-    /// `constant`, `iota`: computed from nothing, wherever they are needed.
+    /// `constant`, `iota`, `random_uniform`: computed from the element's position (and, for
+    /// `random_uniform`, a scalar operand), wherever they are needed.
     case leaf
     /// Applied element by element to operands of one shape; has a scalar meaning.
     case elementwise
@@ -14,7 +15,8 @@ public enum OpGroup: String, CaseIterable, Hashable, Sendable {
     case reduction
     /// Moves elements without computing on them.
     case layout
-    /// A matrix product or convolution.
+    /// A matrix product, a convolution, or `scatter_add`: a call of its own whose operands and
+    /// result have buffers.
     case contraction
 }
 

@@ -224,6 +224,46 @@ enum TypeRules {
         return TensorType(x.dtype, x.shape.indices.map { x.shape[$0] + low[$0] + high[$0] })
     }
 
+    // MARK: Indexing and randomness
+
+    /// `gather(table f32[rows, columns], indices i32[...]) -> f32[..., columns]`.
+    static func gather(_ op: Op, _ operands: [TensorType], _ declared: TensorType?) throws -> TensorType {
+        let (table, indices) = (operands[0], operands[1])
+        guard table.dtype == .f32, table.rank == 2 else {
+            throw TypeError("gather: the table must be an f32 [rows, columns] tensor, got \(table)")
+        }
+        guard indices.dtype == .i32 else {
+            throw TypeError("gather: indices must be i32, got \(indices); convert them with `convert`")
+        }
+        return TensorType(.f32, indices.shape + [table.shape[1]])
+    }
+
+    /// `scatter_add(indices i32[...], updates f32[..., columns]) : f32[rows, columns]` (declared).
+    static func scatterAdd(_ op: Op, _ operands: [TensorType], _ declared: TensorType?) throws -> TensorType {
+        let (indices, updates, type) = (operands[0], operands[1], try need(op, declared))
+        guard indices.dtype == .i32 else {
+            throw TypeError("scatter_add: indices must be i32, got \(indices); convert them with `convert`")
+        }
+        guard type.dtype == .f32, type.rank == 2 else {
+            throw TypeError("scatter_add: the result must be an f32 [rows, columns] table, got \(type)")
+        }
+        let expected = TensorType(.f32, indices.shape + [type.shape[1]])
+        guard updates == expected else {
+            throw TypeError("scatter_add: updates must be \(expected) (one row of \(type.shape[1]) per index), got \(updates)")
+        }
+        return type
+    }
+
+    /// `random_uniform(step) {seed}`: a scalar step (f32 or i32); the result is the declared f32 type.
+    static func randomUniform(_ op: Op, _ operands: [TensorType], _ declared: TensorType?) throws -> TensorType {
+        let type = try need(op, declared)
+        guard operands[0].rank == 0, operands[0].dtype != .bool else {
+            throw TypeError("random_uniform: the step must be a numeric scalar, got \(operands[0])")
+        }
+        guard type.dtype == .f32 else { throw TypeError("random_uniform: the result must be f32, got \(type)") }
+        return type
+    }
+
     // MARK: Contraction
 
     static func matmul(_ op: Op, _ operands: [TensorType], _ declared: TensorType?) throws -> TensorType {

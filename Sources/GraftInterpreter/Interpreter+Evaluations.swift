@@ -70,6 +70,14 @@ extension Interpreter {
             return i.pad(x[0], low: low, node.type)
         },
 
+        // MARK: Indexing and randomness
+        .gather: { i, node, x, _ in try i.gather(x[0], indices: x[1], node) },
+        .scatterAdd: { i, node, x, _ in try i.scatterAdd(indices: x[0], updates: x[1], node) },
+        .randomUniform: { i, node, x, _ in
+            guard case .randomUniform(let seed) = node.op else { throw mismatch(node) }
+            return i.randomUniform(seed: seed, step: x[0].scalars[0], node.type)
+        },
+
         // MARK: Contraction
         .matmul: { i, node, x, _ in try i.contract(node, x) },
         .conv2d: { i, node, x, _ in try i.contract(node, x) },

@@ -1,6 +1,7 @@
 // AdamW: Adam with decoupled weight decay (Loshchilov & Hutter) as an optimizer rewrite.
 //
-// For each param w with gradient g, at optimizer step t (the scalar input %step, from 1):
+// For each param w with gradient g, at optimizer step t (the scalar input %step, from 1; shared
+// with Dropout's random_uniform when the model declares it already):
 //   m ← β₁·m + (1 − β₁)·g
 //   v ← β₂·v + (1 − β₂)·g²
 //   w ← w − lr·( m/(1 − β₁ᵗ) / (sqrt(v/(1 − β₂ᵗ)) + ε) + wd·w )
@@ -27,7 +28,7 @@ public struct AdamW: Pass, Sendable {
 
     public func run(_ graph: inout Graph) throws {
         try graph.checkOptimizable(name)
-        let step = try graph.addScalarInput("step", for: name)
+        let step = try graph.sharedScalarInput("step", for: name)
         try graph.applyOptimizer(name) { u in
             let (m, v) = (u.buffer("adam_m"), u.buffer("adam_v"))
             let g = u.gradient

@@ -21,7 +21,8 @@ public struct FusedKernel: Hashable, Sendable {
         case elementwise
         /// A loop over the root's elements, each reducing over `axes` of the root's operand.
         case reduction
-        /// A call into the BLAS (matmul) or a convolution built on it.
+        /// A call of its own: the BLAS (matmul), a convolution built on it, or `scatter_add`
+        /// (printed `blas` by `describe`, whatever the call).
         case contraction
     }
 

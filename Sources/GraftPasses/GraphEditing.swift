@@ -43,6 +43,18 @@ extension Graph {
         return append(Node(.input(name), type: .scalar()))
     }
 
+    /// The scalar f32 graph input `%name` that other parts of the step may read too (`%step`,
+    /// read by AdamW and by `random_uniform` in Dropout): the existing one, or a new one.
+    /// - Throws: when the name is taken by a param, a state, or an input of another type.
+    public mutating func sharedScalarInput(_ name: String, for pass: String) throws -> ValueID {
+        guard let existing = declaration(named: name) else { return append(Node(.input(name), type: .scalar())) }
+        guard nodes[existing].op == .input(name), nodes[existing].type == .scalar() else {
+            let what = nodes[existing].op == .input(name) ? "input %\(name) : \(nodes[existing].type)" : "\(nodes[existing].op.name) @\(name)"
+            throw Diagnostic("\(pass): the graph already has \(what), but \(pass) reads %\(name) as a scalar f32 input; rename it", at: nodes[existing].location)
+        }
+        return existing
+    }
+
     /// Rebuilds the graph keeping the nodes for which `keep` is true, in an order where every
     /// node follows its operands (declarations first, then the original order where it
     /// already holds); operands of kept nodes are replaced through `replacement` first.

@@ -57,7 +57,7 @@ public enum VJPRules {
 
     /// The entry of every op kind.
     public static let table: [OpKind: Differentiation] = rules.mapValues(Differentiation.rule).merging(
-        [.input, .param, .state, .constant, .iota, .stopGradient, .compare, .convert].map { ($0, .stops) }) { rule, _ in rule }
+        [.input, .param, .state, .constant, .iota, .randomUniform, .stopGradient, .compare, .convert].map { ($0, .stops) }) { rule, _ in rule }
 
     static let rules: [OpKind: VJPRule] = [
         // MARK: Elementwise unary
@@ -165,6 +165,12 @@ public enum VJPRules {
             }
             return result
         },
+
+        // MARK: Indexing
+        .gather: { c in                                                                // rows of g added back at their indices
+            [c.needs[0] ? c.add(.scatterAdd, [c.operand(1), c.cotangent], type: c.type(c.operand(0))) : nil, nil]
+        },
+        .scatterAdd: { c in [nil, c.needs[1] ? c.add(.gather, [c.cotangent, c.operand(0)]) : nil] },  // g's rows at the indices
 
         // MARK: Contraction
         .matmul: { c in

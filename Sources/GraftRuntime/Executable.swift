@@ -211,6 +211,9 @@ public final class Executable: @unchecked Sendable {
         case .convolution(let call):
             useBLASThreads(1)
             convolve(call)
+        case .scatterAdd(let rows, let columns, let count, let indices, let updates, let result):
+            Executable.scatterAdd(rows: rows, columns: columns, count: count,
+                                  indices: pointers[indices]!, updates: pointers[updates]!, into: pointers[result]!)
         }
     }
 }

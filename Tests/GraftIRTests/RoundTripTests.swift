@@ -56,6 +56,9 @@ let everyOpText = lines(
     "  %42 = add(@count, %33) : f32[]",
     "  %43 = sub(@w, %41) : f32[3,4]",
     "  %44 = sigmoid(%x) : f32[2,3]",
+    "  %45 = gather(@w, %n) : f32[2,3,4]",
+    "  %46 = scatter_add(%n, %45) : f32[3,4]",
+    "  %47 = random_uniform(@count) {seed = 7} : f32[2,3]",
     "  assign @w, %43  loc(\"model.swift\":30:5)",
     "  assign @momentum, %41",
     "  assign @count, %42  loc(\"model.swift\":31)",
@@ -98,7 +101,7 @@ struct RoundTripTests {
     func everyOpMeaning() throws {
         let graph = try Parser.parse(everyOpText, file: "every.gir")
         #expect(graph.name == "every_op")
-        #expect(graph.nodes.count == 4 + 4 + 45)
+        #expect(graph.nodes.count == 4 + 4 + 48)
         #expect(graph.inputs.map { graph[$0].op } == [.input("x"), .input("y"), .input("n"), .input("img")])
         #expect(graph.params.map { graph[$0].op } == [.param("w"), .param("conv.weight")])
         #expect(graph.states.map { graph[$0].op } == [.state("momentum"), .state("count")])
@@ -117,6 +120,9 @@ struct RoundTripTests {
         #expect(node(26).op == .pad(low: [0, 0], high: [1, 0]))
         #expect(node(30).op == .conv2d(stride: [2, 2], padding: [1, 1]))
         #expect(node(25).operands == [8 + 22, 8 + 24, 8 + 22])
+        #expect(node(45).op == .gather && node(45).operands == [4, 2])
+        #expect(node(46).op == .scatterAdd && node(46).operands == [2, 8 + 45])
+        #expect(node(47).op == .randomUniform(seed: 7) && node(47).operands == [7])
         let constants: [Float] = [1e-05, -0.5, .infinity, -.infinity, .greatestFiniteMagnitude]
         for (offset, value) in constants.enumerated() {
             guard case .constant(let parsed) = node(33 + offset).op else {

@@ -175,6 +175,21 @@ struct TypeInferenceTests {
         #expect(typeError(.concat(axis: 0), []) == "concat: expects at least one operand")
     }
 
+    // MARK: Indexing and randomness
+
+    @Test("gather, scatter_add and random_uniform errors")
+    func indexingErrors() {
+        #expect(typeError(.gather, [f32(10, 4), f32(3)]) == "gather: indices must be i32, got f32[3]; convert them with `convert`")
+        #expect(typeError(.gather, [f32(10), i32(3)]) == "gather: the table must be an f32 [rows, columns] tensor, got f32[10]")
+        #expect(typeError(.gather, [i32(10, 4), i32(3)]) == "gather: the table must be an f32 [rows, columns] tensor, got i32[10,4]")
+        #expect(typeError(.scatterAdd, [i32(3), f32(3, 4)]) == "scatter_add: the result type must be given")
+        #expect(typeError(.scatterAdd, [f32(3), f32(3, 4)], declared: f32(10, 4)) == "scatter_add: indices must be i32, got f32[3]; convert them with `convert`")
+        #expect(typeError(.scatterAdd, [i32(3), f32(3, 5)], declared: f32(10, 4)) == "scatter_add: updates must be f32[3,4] (one row of 4 per index), got f32[3,5]")
+        #expect(typeError(.scatterAdd, [i32(3), f32(3, 4)], declared: f32(10, 4, 1)) == "scatter_add: the result must be an f32 [rows, columns] table, got f32[10,4,1]")
+        #expect(typeError(.randomUniform(seed: 0), [f32(2)], declared: f32(3)) == "random_uniform: the step must be a numeric scalar, got f32[2]")
+        #expect(typeError(.randomUniform(seed: 0), [f32()], declared: i32(3)) == "random_uniform: the result must be f32, got i32[3]")
+    }
+
     @Test("transpose permutes the shape", arguments: [
         ([1, 0], [3, 2]), ([0, 1], [2, 3]),
     ])

@@ -53,12 +53,24 @@ private func failure(_ text: String, _ passes: [String]) throws -> String? {
         #expect(!error.contains("bug in Graft"))
     }
 
-    @Test(arguments: [("learning_rate", ["autodiff", "lars"]), ("tau", ["make-target", "autodiff", "lars", "ema"]),
-                      ("step", ["autodiff", "adamw"])])
+    @Test(arguments: [("learning_rate", ["autodiff", "lars"]), ("tau", ["make-target", "autodiff", "lars", "ema"])])
     func anInputAPassWouldAddMustNotExist(input: String, passes: [String]) throws {
         let text = twoViews.replacingOccurrences(of: "%v2: f32[4,3])", with: "%v2: f32[4,3], %\(input): f32[])")
         let error = try #require(try failure(text, passes), "\(passes) should fail")
         #expect(error.contains("\(passes.last!): the graph already has input %\(input), which \(passes.last!) would add"), "\(error)")
+    }
+
+    /// `%step` is shared: a model that reads it (Dropout's random_uniform) and AdamW use one input.
+    @Test func adamWSharesAScalarStepInput() throws {
+        var graph = try Parser.parse(twoViews.replacingOccurrences(of: "%v2: f32[4,3])", with: "%v2: f32[4,3], %step: f32[])"))
+        try PassManager([PassRegistry.all["autodiff"]!, PassRegistry.all["adamw"]!]).run(&graph)
+        #expect(graph.nodes.filter { $0.op == .input("step") }.count == 1)
+    }
+
+    @Test func adamWRefusesAStepOfAnotherType() throws {
+        let text = twoViews.replacingOccurrences(of: "%v2: f32[4,3])", with: "%v2: f32[4,3], %step: f32[2])")
+        let error = try #require(try failure(text, ["autodiff", "adamw"]))
+        #expect(error.contains("adamw: the graph already has input %step : f32[2], but adamw reads %step as a scalar f32 input; rename it"), "\(error)")
     }
 
     @Test func makeTargetRefusesATakenTargetName() throws {

@@ -101,6 +101,8 @@ struct VJPCase: Sendable, CustomTestStringConvertible {
                 })
             case (_, .bool):   // alternating, so both branches of a select get a cotangent
                 inputs[name] = HostTensor(type, (0..<type.elementCount).map { Float(($0 + 1) % 2) })
+            case (_, .i32):    // indices 0, 2, 1, 0, 2, ...: every row of a 3-row table, some twice
+                inputs[name] = HostTensor(type, (0..<type.elementCount).map { Float((2 * $0) % 3) })
             default: inputs[name] = draw(type)
             }
         }
@@ -174,6 +176,10 @@ struct VJPCase: Sendable, CustomTestStringConvertible {
         VJPCase("pad", "pad(@x) {high = [2, 1], low = [1, 0]} : f32[5,4]", params: "x : f32[2,3]"),
         VJPCase("concat of three", "concat(@a, @b, @c) {axis = 1} : f32[2,6]",
                 params: "a : f32[2,1]", "b : f32[2,3]", "c : f32[2,2]"),
+
+        // Indexing (indices 0, 2, 1, 0, ...: repeated rows accumulate)
+        VJPCase("gather", "gather(@t, %i) : f32[2,2,4]", params: "t : f32[3,4]", inputs: "i: i32[2,2]"),
+        VJPCase("scatter_add", "scatter_add(%i, @u) : f32[3,2]", params: "u : f32[4,2]", inputs: "i: i32[4]"),
 
         // Contraction
         // Non-square operands make a misplaced transpose an ill-typed graph; square ones make it a
@@ -301,6 +307,17 @@ struct VJPCase: Sendable, CustomTestStringConvertible {
               return %4 : f32[]
             }
             """,
+        "random_uniform": """
+            graph @g(%r: f32[2,3]) -> (f32[]) {
+              param @w : f32[2,3] {init = zeros, role = weight}
+              %0 = reduce_sum(@w) {axes = [0, 1]} : f32[]
+              %1 = random_uniform(%0) {seed = 5} : f32[2,3]
+              %2 = add(%1, @w) : f32[2,3]
+              %3 = mul(%2, %r) : f32[2,3]
+              %4 = reduce_sum(%3) {axes = [0, 1]} : f32[]
+              return %4 : f32[]
+            }
+            """,
         "stop_gradient": """
             graph @g(%r: f32[2,3]) -> (f32[]) {
               param @w : f32[2,3] {init = zeros, role = weight}
@@ -315,7 +332,7 @@ struct VJPCase: Sendable, CustomTestStringConvertible {
 
     /// An op that passes no cotangent cuts its path to the loss: the gradient of `⟨f(w) + w, r⟩`
     /// is exactly `r`, the contribution of the `+ w` path alone.
-    @Test(arguments: ["compare", "convert", "stop_gradient"])
+    @Test(arguments: ["compare", "convert", "random_uniform", "stop_gradient"])
     func aNonDifferentiableOpStopsTheGradient(_ op: String) throws {
         #expect(VJPRules.stops(try #require(OpKind(rawValue: op))))
         var graph = try Parser.parse(try #require(Self.graphsThroughAStoppingOp[op]))

@@ -3,7 +3,9 @@
 import Testing
 import GraftIR
 import GraftPasses
+import GraftInterpreter
 import GraftRuntime
+import GraftDSL
 
 /// One statement per op and variant; `%a`, `%b`, `%c` are f32 inputs of the shapes declared.
 struct OpCase: CustomTestStringConvertible, Sendable {
@@ -58,6 +60,10 @@ let opCases: [OpCase] = {
         OpCase(label: "slice", inputs: [("a", "f32[6,9]")], statement: "slice(%a) {limit = [5, 8], start = [1, 2]}", result: "f32[4,6]"),
         OpCase(label: "pad", inputs: [("a", "f32[3,4]")], statement: "pad(%a) {high = [2, 0], low = [1, 3]}", result: "f32[6,7]"),
         OpCase(label: "concat", inputs: [("a", "f32[2,3]"), ("b", "f32[2,5]"), ("c", "f32[2,1]")], statement: "concat(%a, %b, %c) {axis = 1}", result: "f32[2,9]"),
+        OpCase(label: "gather", inputs: [("t", "f32[5,7]"), ("i", "i32[3,4]")], statement: "gather(%t, %i)", result: "f32[3,4,7]"),
+        OpCase(label: "gather wide rows", inputs: [("t", "f32[4,40]"), ("i", "i32[6]")], statement: "gather(%t, %i)", result: "f32[6,40]"),
+        OpCase(label: "scatter_add", inputs: [("i", "i32[2,6]"), ("u", "f32[2,6,3]")], statement: "scatter_add(%i, %u)", result: "f32[5,3]"),
+        OpCase(label: "random_uniform", inputs: [("s", "f32[]")], statement: "random_uniform(%s) {seed = 11}", result: "f32[4,33]", differentiable: false),
         OpCase(label: "matmul", inputs: [("a", "f32[7,5]"), ("b", "f32[5,6]")], statement: "matmul(%a, %b) {transpose_a = false, transpose_b = false}", result: "f32[7,6]"),
         OpCase(label: "matmul transposed", inputs: [("a", "f32[5,7]"), ("b", "f32[6,5]")], statement: "matmul(%a, %b) {transpose_a = true, transpose_b = true}", result: "f32[7,6]"),
         OpCase(label: "conv2d 3x3", inputs: [("a", "f32[3,2,7,6]"), ("b", "f32[4,2,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[3,4,7,6]"),
@@ -110,5 +116,54 @@ let opCases: [OpCase] = {
         var graph = try Parser.parse(text)
         try PassManager([Autodiff()]).run(&graph)
         try expectCompiledMatchesInterpreter(graph, positive: op.positive)
+    }
+
+    /// The compiled generator gives the interpreter's values bit for bit, at steps that change
+    /// the key (and one beyond the i32 range, which saturates alike).
+    @Test(arguments: [Float(1), 2, 1000, 3e9, -7.5])
+    func randomUniformIsTheInterpretersBitForBit(step: Float) throws {
+        let graph = try Parser.parse("""
+            graph @random(%step: f32[]) -> (f32[3,50]) {
+              %0 = random_uniform(%step) {seed = 42} : f32[3,50]
+              return %0 : f32[3,50]
+            }
+            """)
+        let inputs = ["step": HostTensor(scalar: step)]
+        let expected = try Interpreter().run(graph, inputs: inputs, variables: [:]).outputs[0]
+        let compiled = try Executable(graph).run(inputs)[0]
+        #expect(compiled == expected)
+    }
+
+    /// Compiled code clamps an index outside the table to the nearest row (the interpreter
+    /// rejects it): gather reads row 0 or the last row, scatter_add adds there.
+    @Test func compiledIndexingClampsToTheTable() throws {
+        let graph = try Parser.parse("""
+            graph @clamp(%t: f32[3,2], %i: i32[3], %u: f32[3,2]) -> (f32[3,2], f32[3,2]) {
+              %0 = gather(%t, %i) : f32[3,2]
+              %1 = scatter_add(%i, %u) : f32[3,2]
+              return %0, %1 : f32[3,2], f32[3,2]
+            }
+            """)
+        let outputs = try Executable(graph).run([
+            "t": HostTensor(shape: [3, 2], [0, 1, 10, 11, 20, 21]),
+            "i": HostTensor(TensorType(.i32, [3]), [-4, 9, 1]),
+            "u": HostTensor(shape: [3, 2], [1, 2, 3, 4, 5, 6]),
+        ])
+        #expect(outputs[0] == HostTensor(shape: [3, 2], [0, 1, 20, 21, 10, 11]))
+        #expect(outputs[1] == HostTensor(shape: [3, 2], [1, 2, 5, 6, 3, 4]))
+    }
+}
+
+/// Dropout traced by the DSL, compiled and interpreted: the same mask, bit for bit.
+@Suite struct DropoutCompiledTests {
+    @Test(arguments: [Float(1), 2, 57])
+    func compiledDropoutIsTheInterpreters(step: Float) throws {
+        let traced = try trace("dropout") { g in [Dropout(rate: 0.3)(g.input("x", shape: [8, 300]))] }
+        let x = HostTensor(shape: [8, 300], (0..<2400).map { Float($0 % 17) - 8 })
+        let inputs = ["x": x, "step": HostTensor(scalar: step)]
+        let expected = try Interpreter().run(traced.graph, inputs: inputs, variables: [:]).outputs[0]
+        let compiled = try Executable(traced.graph).run(inputs)[0]
+        #expect(compiled == expected)
+        #expect(expected.scalars.contains(0) && expected.scalars.contains { $0 != 0 })
     }
 }

@@ -296,6 +296,16 @@ struct LoopEmitter {
         return assign("call float @llvm.\(name).f32(float \(x))")
     }
 
+    /// `RandomUniform.mix` of an i32: xor-shift, multiply, xor-shift, multiply, xor-shift.
+    mutating func mix32(_ x: String) -> String {
+        var x = x
+        x = assign("xor i32 \(x), \(assign("lshr i32 \(x), 16"))")
+        x = assign("mul i32 \(x), \(Int32(bitPattern: 0x7feb_352d))")
+        x = assign("xor i32 \(x), \(assign("lshr i32 \(x), 15"))")
+        x = assign("mul i32 \(x), \(Int32(bitPattern: 0x846c_a68b))")
+        return assign("xor i32 \(x), \(assign("lshr i32 \(x), 16"))")
+    }
+
     // MARK: Index arithmetic
 
     private mutating func linear(_ index: Index, shape: [Int]) -> String {

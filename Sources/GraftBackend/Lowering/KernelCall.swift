@@ -1,5 +1,5 @@
 // KernelCall: what the runtime executes for each kernel of a fusion plan: a compiled loop, a
-// BLAS matrix product or a convolution. The backend builds the list (`CompiledKernels.calls`);
+// BLAS matrix product, a convolution or a scatter-add. The backend builds the list (`CompiledKernels.calls`);
 // the runtime runs it without looking at ops.
 
 import GraftIR
@@ -13,6 +13,9 @@ public enum KernelCall {
     /// `c = op(a) · op(b)` on the BLAS.
     case matrixProduct(MatrixProductGeometry, a: ValueID, b: ValueID, c: ValueID)
     case convolution(ConvolutionCall)
+    /// `scatter_add`: `result` (`rows × columns`) zeroed, then each of the `count` rows of
+    /// `updates` added at its entry of `indices` (clamped to the table).
+    case scatterAdd(rows: Int, columns: Int, count: Int, indices: ValueID, updates: ValueID, result: ValueID)
 }
 
 /// A convolution (or one of its gradients) over a batch, with the generated code it runs.
@@ -36,6 +39,13 @@ enum ContractionCall {
         guard case .matrixProduct(let g) = graph.contraction(of: root) else { fatalError("not a matrix product: \(graph[root].op.name)") }
         let operands = graph[root].operands
         return .matrixProduct(g, a: operands[0], b: operands[1], c: root)
+    }
+
+    static let scatterAdd: Builder = { graph, root, _ in
+        let node = graph[root]
+        let (rows, columns) = (node.type.shape[0], node.type.shape[1])
+        return .scatterAdd(rows: rows, columns: columns, count: graph[node.operands[0]].type.elementCount,
+                           indices: node.operands[0], updates: node.operands[1], result: root)
     }
 
     static let convolution: Builder = { graph, root, compiled in

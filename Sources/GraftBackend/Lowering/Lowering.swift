@@ -2,9 +2,9 @@
 //
 // Elementwise ops (and `constant`) are not listed: the loop emitter lowers the scalar meaning
 // their definition gives (ScalarLowering.swift), so a new elementwise op needs nothing here.
-// Every other kind has an entry: layout ops and `iota` are computed inside loop kernels at a
-// mapped index, reductions are the roots of reduction loops, contractions become calls of
-// their own (KernelCall.swift). `BackendCoverageTests` checks that no kind is missing.
+// Every other kind has an entry: layout ops, `gather`, `iota` and `random_uniform` are computed
+// inside loop kernels at a mapped index, reductions are the roots of reduction loops,
+// contractions and `scatter_add` become calls of their own (KernelCall.swift). `BackendCoverageTests` checks that no kind is missing.
 
 import GraftIR
 
@@ -97,6 +97,37 @@ enum Lowering: Sendable {
                 offset += width
             }
             return result!
+        },
+
+        // MARK: Indexing and randomness
+        .gather: .indexed(needsDimensions: true) { e, node, index in
+            // The table row named by the index at the leading positions, clamped to the table
+            // (NaN reads row 0): compiled code does not stop on a bad index, the interpreter does.
+            let indices = e.dimensions(index, shape: node.type.shape)
+            let rows = e.graph[node.operands[0]].type.shape[0]
+            let stored = e.operand(1, of: node, at: .multi(Array(indices.dropLast())))
+            let notBelow = e.assign("fcmp oge float \(stored), 0.0")
+            let raised = e.assign("select i1 \(notBelow), float \(stored), float 0.0")
+            let notAbove = e.assign("fcmp ole float \(raised), \(LoopEmitter.literal(Float(rows - 1)))")
+            let clamped = e.assign("select i1 \(notAbove), float \(raised), float \(LoopEmitter.literal(Float(rows - 1)))")
+            let row = e.assign("fptosi float \(clamped) to i64")
+            return e.operand(0, of: node, at: .multi([row, indices.last!]))
+        },
+        .scatterAdd: .contraction(ContractionCall.scatterAdd),
+        .randomUniform: .indexed(needsDimensions: false) { e, node, index in
+            // RandomUniform (GraftIR) in integer instructions: mix(index ⊕ mix(seed ⊕ mix(step + φ))).
+            guard case .randomUniform(let seed) = node.op else { fatalError("random_uniform lowering reached \(node.op.name)") }
+            e.declarations.insert("declare i32 @llvm.fptosi.sat.i32.f32(float)")
+            let stepValue = e.operand(0, of: node, at: .linear("0"))
+            let step = e.assign("call i32 @llvm.fptosi.sat.i32.f32(float \(stepValue))")
+            let offset = e.assign("add i32 \(step), \(Int32(bitPattern: 0x9E37_79B9))")
+            let seedBits = Int32(bitPattern: UInt32(truncatingIfNeeded: seed))
+            let key = e.mix32(e.assign("xor i32 \(e.mix32(offset)), \(seedBits)"))
+            let position = e.assign("trunc i64 \(e.linearIndex(index, shape: node.type.shape)) to i32")
+            let hash = e.mix32(e.assign("xor i32 \(position), \(key)"))
+            let top = e.assign("lshr i32 \(hash), 8")
+            let float = e.assign("uitofp i32 \(top) to float")
+            return e.assign("fmul float \(float), \(LoopEmitter.literal(Float(0x1p-24)))")
         },
 
         // MARK: Contraction
