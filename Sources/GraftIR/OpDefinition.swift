@@ -16,6 +16,9 @@ public enum OpGroup: String, CaseIterable, Hashable, Sendable {
     case layout
     /// A matrix product or convolution.
     case contraction
+    /// Combines a window of its operand around each result element (pooling and its
+    /// gradients); computed inside a loop kernel of its own, like a layout op at a mapped index.
+    case window
 }
 
 /// How many operands an op takes.
