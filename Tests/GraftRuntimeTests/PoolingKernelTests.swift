@@ -4,6 +4,7 @@
 
 import Testing
 import GraftIR
+import GraftPasses
 import GraftRuntime
 
 @Suite struct PoolingKernelTests {
@@ -46,5 +47,44 @@ import GraftRuntime
         let y = try compiled("max_pool2d", [("x", x)], window: [2, 2], stride: [2, 2], padding: [0, 0], result: [1, 1, 1, 2])
         #expect(y.scalars[0].isNaN)
         #expect(y.scalars[1] == 6)
+    }
+
+    /// Pooling of an inlined elementwise chain, pooled twice, through autodiff: the fused
+    /// kernels recompute the chain at every window position.
+    @Test func pooledChainThroughAutodiffMatchesTheInterpreter() throws {
+        var graph = try Parser.parse("""
+            graph @net(%r: f32[2,3,4,4]) -> (f32[]) {
+              param @x : f32[2,3,9,9] {init = zeros, role = weight}
+              %0 = relu(@x) : f32[2,3,9,9]
+              %1 = mul(%0, %0) : f32[2,3,9,9]
+              %2 = max_pool2d(%1) {padding = [1, 1], stride = [2, 2], window = [3, 3]} : f32[2,3,5,5]
+              %3 = avg_pool2d(%2) {padding = [0, 0], stride = [1, 1], window = [2, 2]} : f32[2,3,4,4]
+              %4 = mul(%3, %r) : f32[2,3,4,4]
+              %5 = reduce_sum(%4) {axes = [0, 1, 2, 3]} : f32[]
+              return %5 : f32[]
+            }
+            """)
+        try PassManager([Autodiff()]).run(&graph)
+        #expect(graph.nodes.contains { $0.op.kind == .maxPool2dGrad } && graph.nodes.contains { $0.op.kind == .avgPool2dGrad })
+        try expectCompiledMatchesInterpreter(graph)
+    }
+
+    /// Random integers 0...3 tie in almost every 3×3 window: the compiled kernels, with the
+    /// conversion inlined, must pick the same first maxima as the interpreter.
+    @Test func tiedWindowsOfAnInlinedChainMatchTheInterpreter() throws {
+        let attributes = "{padding = [1, 1], stride = [2, 2], window = [3, 3]}"
+        let graph = try Parser.parse("""
+            graph @ties(%a: i32[2,3,9,10], %dy: f32[2,3,5,5], %v: f32[2,3,9,10]) -> (f32[2,3,5,5], f32[2,3,9,10], f32[2,3,5,5]) {
+              %0 = convert(%a) : f32[2,3,9,10]
+              %1 = neg(%0) : f32[2,3,9,10]
+              %2 = max_pool2d(%1) \(attributes) : f32[2,3,5,5]
+              %3 = max_pool2d_grad(%1, %dy) \(attributes) : f32[2,3,9,10]
+              %4 = max_pool2d_select(%1, %v) \(attributes) : f32[2,3,5,5]
+              return %2, %3, %4 : f32[2,3,5,5], f32[2,3,9,10], f32[2,3,5,5]
+            }
+            """)
+        let plan = FusionPlan(graph)
+        #expect(!plan.materialized[graph.nodes.firstIndex { $0.op.kind == .neg }!], "the chain is inlined into the pooling kernels")
+        try expectCompiledMatchesInterpreter(graph)
     }
 }
