@@ -44,15 +44,8 @@ public struct PoolingGeometry: Hashable, Sendable {
         position * window.stride[axis] - window.padding[axis]
     }
 
-    /// The output positions along `axis` whose windows hold input index `index`.
-    public func windows(holding index: Int, axis: Int) -> Range<Int> {
-        let (k, s, p) = (window.window[axis], window.stride[axis], window.padding[axis])
-        let last = Swift.min((index + p) / s, output[axis] - 1)
-        let first = Swift.max(0, index + p - k + s) / s          // ceil((index + p − k + 1) / s), at least 0
-        return first..<Swift.max(first, last + 1)
-    }
-
-    /// The most windows along `axis` that hold one input index: ⌈KH / stride⌉.
+    /// The most windows along `axis` that hold one input index, ⌈K / stride⌉: a gradient
+    /// element gathers from that many candidate windows per axis.
     public func windowsPerIndex(axis: Int) -> Int {
         (window.window[axis] + window.stride[axis] - 1) / window.stride[axis]
     }
