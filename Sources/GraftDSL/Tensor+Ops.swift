@@ -81,6 +81,28 @@ public func conv2d(_ x: Tensor, _ filter: Tensor, stride: Int = 1, padding: Int 
                      at: x.builder.location(file: file, line: line))
 }
 
+// MARK: Pooling
+
+/// 2-D max pooling of an NCHW tensor over square `kernelSize` windows; `stride` defaults to
+/// the kernel size. Padding reads −inf (it is never the maximum) and may be at most half the
+/// kernel size. The gradient goes to the first maximal element of each window, as in PyTorch.
+public func maxPool2d(_ x: Tensor, kernelSize: Int, stride: Int? = nil, padding: Int = 0,
+                      file: String = #filePath, line: Int = #line) -> Tensor {
+    let stride = stride ?? kernelSize
+    return x.builder.record(.maxPool2d(window: [kernelSize, kernelSize], stride: [stride, stride], padding: [padding, padding]),
+                            [x], at: x.builder.location(file: file, line: line))
+}
+
+/// 2-D average pooling of an NCHW tensor over square `kernelSize` windows; `stride` defaults
+/// to the kernel size. Padding counts as zeros and every window divides by kernelSize²
+/// (PyTorch's default `count_include_pad=True`).
+public func avgPool2d(_ x: Tensor, kernelSize: Int, stride: Int? = nil, padding: Int = 0,
+                      file: String = #filePath, line: Int = #line) -> Tensor {
+    let stride = stride ?? kernelSize
+    return x.builder.record(.avgPool2d(window: [kernelSize, kernelSize], stride: [stride, stride], padding: [padding, padding]),
+                            [x], at: x.builder.location(file: file, line: line))
+}
+
 // MARK: Reductions and layout
 
 extension Tensor {

@@ -93,6 +93,22 @@ public enum Op: Hashable, Sendable {
     /// Gradient of `conv2d` with respect to its filter: operands (input, dy); the filter shape
     /// is the result type.
     case conv2dFilterGrad(stride: [Int], padding: [Int])
+
+    // MARK: Windowed (pooling, NCHW f32; `window`, `stride`, `padding` are [height, width])
+    /// The largest element of each window; padding reads `-inf`, so it is never the maximum.
+    case maxPool2d(window: [Int], stride: [Int], padding: [Int])
+    /// Gradient of `max_pool2d`: operands (x, dy), result x's type; each window's dy goes to
+    /// the first maximal element of the window (row-major), as PyTorch does.
+    case maxPool2dGrad(window: [Int], stride: [Int], padding: [Int])
+    /// The adjoint of `max_pool2d_grad` in dy: operands (x, g) of one type, result the pooled
+    /// shape; each window takes g at the first maximal element of x in it.
+    case maxPool2dSelect(window: [Int], stride: [Int], padding: [Int])
+    /// The mean of each window, padding counted as zeros: every window divides by kh·kw
+    /// (PyTorch's default `count_include_pad=True`).
+    case avgPool2d(window: [Int], stride: [Int], padding: [Int])
+    /// Gradient of `avg_pool2d`: operand dy, the input type is the result type; every element
+    /// receives dy/(kh·kw) from each window that covers it.
+    case avgPool2dGrad(window: [Int], stride: [Int], padding: [Int])
 }
 
 /// The kind of an op without its attributes: the closed set every stage's table is keyed by.
@@ -107,6 +123,8 @@ public enum OpKind: String, CaseIterable, Hashable, Sendable {
     case gather, scatterAdd = "scatter_add", randomUniform = "random_uniform"
     case matmul, conv2d
     case conv2dInputGrad = "conv2d_input_grad", conv2dFilterGrad = "conv2d_filter_grad"
+    case maxPool2d = "max_pool2d", maxPool2dGrad = "max_pool2d_grad", maxPool2dSelect = "max_pool2d_select"
+    case avgPool2d = "avg_pool2d", avgPool2dGrad = "avg_pool2d_grad"
 }
 
 extension Op {
@@ -153,6 +171,11 @@ extension Op {
         case .conv2d: .conv2d
         case .conv2dInputGrad: .conv2dInputGrad
         case .conv2dFilterGrad: .conv2dFilterGrad
+        case .maxPool2d: .maxPool2d
+        case .maxPool2dGrad: .maxPool2dGrad
+        case .maxPool2dSelect: .maxPool2dSelect
+        case .avgPool2d: .avgPool2d
+        case .avgPool2dGrad: .avgPool2dGrad
         }
     }
 }
@@ -307,6 +330,18 @@ extension OpKind {
             return D.convolution(self, .inputGradient) { .conv2dInputGrad(stride: $0, padding: $1) }
         case .conv2dFilterGrad:
             return D.convolution(self, .filterGradient) { .conv2dFilterGrad(stride: $0, padding: $1) }
+
+        // MARK: Windowed
+        case .maxPool2d:
+            return D.pooling(self, .pooled) { .maxPool2d(window: $0.window, stride: $0.stride, padding: $0.padding) }
+        case .maxPool2dGrad:
+            return D.pooling(self, .inputGradient) { .maxPool2dGrad(window: $0.window, stride: $0.stride, padding: $0.padding) }
+        case .maxPool2dSelect:
+            return D.pooling(self, .pooledPair) { .maxPool2dSelect(window: $0.window, stride: $0.stride, padding: $0.padding) }
+        case .avgPool2d:
+            return D.pooling(self, .pooled) { .avgPool2d(window: $0.window, stride: $0.stride, padding: $0.padding) }
+        case .avgPool2dGrad:
+            return D.pooling(self, .spreadGradient) { .avgPool2dGrad(window: $0.window, stride: $0.stride, padding: $0.padding) }
         }
     }
 }
@@ -339,5 +374,17 @@ extension Op {
         if case .conv2dInputGrad(let stride, let padding) = self { return (stride, padding) }
         if case .conv2dFilterGrad(let stride, let padding) = self { return (stride, padding) }
         return nil
+    }
+
+    /// The window, stride and padding of a pooling op (`max_pool2d`, `avg_pool2d` and their gradients).
+    public var poolingWindow: PoolingWindow? {
+        let attributes: (window: [Int], stride: [Int], padding: [Int])
+        if case .maxPool2d(let window, let stride, let padding) = self { attributes = (window, stride, padding) }
+        else if case .maxPool2dGrad(let window, let stride, let padding) = self { attributes = (window, stride, padding) }
+        else if case .maxPool2dSelect(let window, let stride, let padding) = self { attributes = (window, stride, padding) }
+        else if case .avgPool2d(let window, let stride, let padding) = self { attributes = (window, stride, padding) }
+        else if case .avgPool2dGrad(let window, let stride, let padding) = self { attributes = (window, stride, padding) }
+        else { return nil }
+        return PoolingWindow(window: attributes.window, stride: attributes.stride, padding: attributes.padding)
     }
 }

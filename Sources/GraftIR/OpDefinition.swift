@@ -18,6 +18,9 @@ public enum OpGroup: String, CaseIterable, Hashable, Sendable {
     /// A matrix product, a convolution, or `scatter_add`: a call of its own whose operands and
     /// result have buffers.
     case contraction
+    /// Combines a window of its operand around each result element (pooling and its
+    /// gradients); computed inside a loop kernel of its own, like a layout op at a mapped index.
+    case window
 }
 
 /// How many operands an op takes.

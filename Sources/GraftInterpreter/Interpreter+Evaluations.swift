@@ -83,7 +83,20 @@ extension Interpreter {
         .conv2d: { i, node, x, _ in try i.contract(node, x) },
         .conv2dInputGrad: { i, node, x, _ in try i.contract(node, x) },
         .conv2dFilterGrad: { i, node, x, _ in try i.contract(node, x) },
+
+        // MARK: Windowed
+        .maxPool2d: { i, node, x, _ in i.maxPool2d(x[0], try pooling(node, input: x[0].type), node.type) },
+        .maxPool2dGrad: { i, node, x, _ in i.maxPool2dGrad(x[0], x[1], try pooling(node, input: x[0].type)) },
+        .maxPool2dSelect: { i, node, x, _ in i.maxPool2dSelect(x[0], x[1], try pooling(node, input: x[0].type), node.type) },
+        .avgPool2d: { i, node, x, _ in i.avgPool2d(x[0], try pooling(node, input: x[0].type), node.type) },
+        .avgPool2dGrad: { i, node, x, _ in i.avgPool2dGrad(x[0], try pooling(node, input: node.type), node.type) },
     ]
+
+    /// The pooling geometry of a pooling node whose input has type `input`.
+    static func pooling(_ node: Node, input: TensorType) throws -> PoolingGeometry {
+        guard let window = node.op.poolingWindow else { throw mismatch(node) }
+        return PoolingGeometry(input: input.shape, window)
+    }
 
     /// A matrix product or convolution, by the geometry its op defines.
     func contract(_ node: Node, _ operands: [Values]) throws -> Values {

@@ -5,7 +5,8 @@
 // declared (input, param, state), returned or assigned, a reduction or contraction result, an
 // operand of a contraction (the BLAS reads contiguous buffers), or an elementwise value read
 // by several consumers whose recomputation would cost more than its buffer (see
-// `isRecomputable`). Every other value is *inlined*:
+// `isRecomputable`), or a window op's result (pooling: one loop kernel per op, since
+// inlining it would redo a whole window per consumer). Every other value is *inlined*:
 // computed inside the loop of the one kernel that reads it, at the index that kernel needs,
 // so elementwise chains, broadcasts, reshapes, transposes, slices and pads cost no memory
 // traffic (a broadcast or a transpose becomes index arithmetic). A reduction fuses its
@@ -51,7 +52,7 @@ public struct FusionPlan: Sendable {
         for assign in graph.assigns { materialized[assign.value] = true }
         for (id, node) in graph.nodes.enumerated() {
             switch FusionPlan.category(node.op) {
-            case .declaration, .reduction, .contraction:
+            case .declaration, .reduction, .contraction, .window:
                 materialized[id] = true
                 if FusionPlan.category(node.op) == .contraction {
                     for operand in node.operands { materialized[operand] = true }
@@ -96,7 +97,7 @@ public struct FusionPlan: Sendable {
             let kind: FusedKernel.Kind = switch FusionPlan.category(node.op) {
             case .reduction: .reduction
             case .contraction: .contraction
-            case .elementwise, .layout, .leaf, .declaration: .elementwise
+            case .elementwise, .layout, .leaf, .declaration, .window: .elementwise
             }
             kernels.append(FusedKernel(kind: kind, root: id, body: body, inputs: inputs))
         }
@@ -130,7 +131,7 @@ public struct FusionPlan: Sendable {
                 if category(graph[value].op) == .elementwise { ops += 1 }
                 guard ops <= recomputationBudget else { return false }
                 return graph[value].operands.allSatisfy(walk)
-            case .declaration, .reduction, .contraction:
+            case .declaration, .reduction, .contraction, .window:
                 return true   // always materialized; not reached
             }
         }

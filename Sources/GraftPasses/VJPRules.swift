@@ -206,6 +206,28 @@ public enum VJPRules {
             return [c.needs[0] ? c.add(.conv2dInputGrad(stride: stride, padding: padding), [dy, g], type: c.type(x)) : nil,
                     c.needs[1] ? c.add(.conv2d(stride: stride, padding: padding), [x, g]) : nil]
         },
+
+        // MARK: Windowed
+        .maxPool2d: { c in                                                           // g to each window's first max
+            guard let p = c.node.op.poolingWindow else { return [nil] }
+            return [c.add(.maxPool2dGrad(window: p.window, stride: p.stride, padding: p.padding), [c.operand(0), c.cotangent])]
+        },
+        .maxPool2dGrad: { c in                                                       // none for x (piecewise constant); dy: g at each first max
+            guard let p = c.node.op.poolingWindow else { return [nil, nil] }
+            return [nil, c.needs[1] ? c.add(.maxPool2dSelect(window: p.window, stride: p.stride, padding: p.padding), [c.operand(0), c.cotangent]) : nil]
+        },
+        .maxPool2dSelect: { c in                                                     // none for x; v: g scattered to each first max
+            guard let p = c.node.op.poolingWindow else { return [nil, nil] }
+            return [nil, c.needs[1] ? c.add(.maxPool2dGrad(window: p.window, stride: p.stride, padding: p.padding), [c.operand(0), c.cotangent]) : nil]
+        },
+        .avgPool2d: { c in                                                           // g/(kh·kw) spread over each window
+            guard let p = c.node.op.poolingWindow else { return [nil] }
+            return [c.add(.avgPool2dGrad(window: p.window, stride: p.stride, padding: p.padding), [c.cotangent], type: c.type(c.operand(0)))]
+        },
+        .avgPool2dGrad: { c in                                                       // linear: its adjoint is avg_pool2d
+            guard let p = c.node.op.poolingWindow else { return [nil] }
+            return [c.add(.avgPool2d(window: p.window, stride: p.stride, padding: p.padding), [c.cotangent])]
+        },
     ]
 
     /// max/min: the cotangent goes to the operand that was chosen (the first one on ties).

@@ -70,6 +70,14 @@ let opExamples: [OpExample] = [
     OpExample(op: .conv2dInputGrad(stride: [1, 1], padding: [0, 0]), operands: [f32(1, 6, 24, 24), f32(6, 3, 5, 5)], result: f32(1, 3, 28, 28)),
     OpExample(op: .conv2dFilterGrad(stride: [2, 2], padding: [1, 1]), operands: [f32(8, 32, 28, 28), f32(8, 64, 14, 14)], result: f32(64, 32, 3, 3)),
     OpExample(op: .conv2dFilterGrad(stride: [1, 1], padding: [1, 1]), operands: [f32(256, 1, 28, 28), f32(256, 32, 28, 28)], result: f32(32, 1, 3, 3)),
+    // (28 − 2)/2 + 1 = 14; (28 + 2 − 3)/2 + 1 = 14; (7 + 0 − 3)/2 + 1 = 3 and (6 + 2 − 2)/1 + 1 = 7.
+    OpExample(op: .maxPool2d(window: [2, 2], stride: [2, 2], padding: [0, 0]), operands: [f32(256, 32, 28, 28)], result: f32(256, 32, 14, 14)),
+    OpExample(op: .maxPool2d(window: [3, 3], stride: [2, 2], padding: [1, 1]), operands: [f32(256, 32, 28, 28)], result: f32(256, 32, 14, 14)),
+    OpExample(op: .maxPool2d(window: [3, 2], stride: [2, 1], padding: [0, 1]), operands: [f32(1, 2, 7, 6)], result: f32(1, 2, 3, 7)),
+    OpExample(op: .maxPool2dGrad(window: [3, 3], stride: [2, 2], padding: [1, 1]), operands: [f32(8, 32, 28, 28), f32(8, 32, 14, 14)], result: f32(8, 32, 28, 28)),
+    OpExample(op: .maxPool2dSelect(window: [3, 2], stride: [2, 1], padding: [0, 1]), operands: [f32(1, 2, 7, 6), f32(1, 2, 7, 6)], result: f32(1, 2, 3, 7)),
+    OpExample(op: .avgPool2d(window: [2, 2], stride: [2, 2], padding: [0, 0]), operands: [f32(4, 3, 5, 5)], result: f32(4, 3, 2, 2)),
+    OpExample(op: .avgPool2dGrad(window: [2, 2], stride: [2, 2], padding: [0, 0]), operands: [f32(4, 3, 2, 2)], result: f32(4, 3, 5, 5)),
 ]
 
 extension OpExample {

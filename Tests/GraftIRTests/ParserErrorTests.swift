@@ -104,6 +104,12 @@ let badTexts: [BadText] = [
         2, 8, "reshape: cannot reshape f32[2,3] to f32[7]"),
     bad("conv2d on a matrix", lines(header, "  %0 = conv2d(%x, %y) {padding = [0, 0], stride = [1, 1]} : f32[2,3]", "  return %x : f32[2,3]", "}"),
         2, 8, "conv2d: expects an f32 NCHW input and an f32 OIHW filter"),
+    bad("max_pool2d window larger than the input", lines("graph @g(%x: f32[1,1,2,2]) -> () {",
+                                                         "  %0 = max_pool2d(%x) {padding = [0, 0], stride = [1, 1], window = [3, 3]} : f32[1,1,1,1]", "  return", "}"),
+        2, 8, "max_pool2d: the 3×3 window is larger than the 2×2 input padded by [0, 0] (f32[1,1,2,2])"),
+    bad("avg_pool2d stride 0", lines("graph @g(%x: f32[1,1,4,4]) -> () {",
+                                     "  %0 = avg_pool2d(%x) {padding = [0, 0], stride = [0, 2], window = [2, 2]} : f32[1,1,2,2]", "  return", "}"),
+        2, 8, "avg_pool2d: stride [0, 2] must be positive"),
 
     // Names
     bad("use before definition", lines(header, "  %0 = neg(%1) : f32[2,3]", "  %1 = neg(%x) : f32[2,3]", "  return %0 : f32[2,3]", "}"),

@@ -59,6 +59,11 @@ let everyOpText = lines(
     "  %45 = gather(@w, %n) : f32[2,3,4]",
     "  %46 = scatter_add(%n, %45) : f32[3,4]",
     "  %47 = random_uniform(@count) {seed = 7} : f32[2,3]",
+    "  %48 = max_pool2d(%img) {padding = [1, 1], stride = [2, 2], window = [3, 3]} : f32[2,1,3,3]",
+    "  %49 = max_pool2d_grad(%img, %48) {padding = [1, 1], stride = [2, 2], window = [3, 3]} : f32[2,1,5,5]",
+    "  %50 = max_pool2d_select(%img, %49) {padding = [1, 1], stride = [2, 2], window = [3, 3]} : f32[2,1,3,3]",
+    "  %51 = avg_pool2d(%img) {padding = [0, 1], stride = [2, 1], window = [2, 3]} : f32[2,1,2,5]",
+    "  %52 = avg_pool2d_grad(%51) {padding = [0, 1], stride = [2, 1], window = [2, 3]} : f32[2,1,5,5]  loc(\"model.swift\":28)",
     "  assign @w, %43  loc(\"model.swift\":30:5)",
     "  assign @momentum, %41",
     "  assign @count, %42  loc(\"model.swift\":31)",
@@ -101,7 +106,7 @@ struct RoundTripTests {
     func everyOpMeaning() throws {
         let graph = try Parser.parse(everyOpText, file: "every.gir")
         #expect(graph.name == "every_op")
-        #expect(graph.nodes.count == 4 + 4 + 48)
+        #expect(graph.nodes.count == 4 + 4 + 53)
         #expect(graph.inputs.map { graph[$0].op } == [.input("x"), .input("y"), .input("n"), .input("img")])
         #expect(graph.params.map { graph[$0].op } == [.param("w"), .param("conv.weight")])
         #expect(graph.states.map { graph[$0].op } == [.state("momentum"), .state("count")])
@@ -119,6 +124,8 @@ struct RoundTripTests {
         #expect(node(24).op == .slice(start: [0, 1], limit: [2, 3]))
         #expect(node(26).op == .pad(low: [0, 0], high: [1, 0]))
         #expect(node(30).op == .conv2d(stride: [2, 2], padding: [1, 1]))
+        #expect(node(48).op == .avgPool2d(window: [2, 3], stride: [2, 1], padding: [0, 1]))
+        #expect(node(49).location == IRLocation(file: "model.swift", line: 28))
         #expect(node(25).operands == [8 + 22, 8 + 24, 8 + 22])
         #expect(node(45).op == .gather && node(45).operands == [4, 2])
         #expect(node(46).op == .scatterAdd && node(46).operands == [2, 8 + 45])

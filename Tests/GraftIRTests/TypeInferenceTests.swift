@@ -78,6 +78,39 @@ struct TypeInferenceTests {
         }
     }
 
+    // MARK: pooling
+
+    @Test("pooling errors: attributes, rank, element type, window size")
+    func poolingErrors() {
+        func pool(_ window: [Int], _ stride: [Int], _ padding: [Int]) -> Op { .maxPool2d(window: window, stride: stride, padding: padding) }
+        let x = f32(2, 3, 8, 8)
+        #expect(typeError(pool([2, 2], [0, 1], [0, 0]), [x]) == "max_pool2d: stride [0, 1] must be positive")
+        #expect(typeError(pool([2, 0], [1, 1], [0, 0]), [x]) == "max_pool2d: window [2, 0] must be positive")
+        #expect(typeError(pool([2], [1, 1], [0, 0]), [x])
+            == "max_pool2d: window, stride and padding need 2 entries each ([height, width]), got window [2], stride [1, 1], padding [0, 0]")
+        #expect(typeError(pool([3, 3], [1, 1], [2, 1]), [x]) == "max_pool2d: padding [2, 1] must be non-negative and at most half the window [3, 3]")
+        #expect(typeError(pool([3, 3], [1, 1], [-1, 0]), [x]) == "max_pool2d: padding [-1, 0] must be non-negative and at most half the window [3, 3]")
+        #expect(typeError(pool([2, 2], [2, 2], [0, 0]), [f32(3, 8, 8)]) == "max_pool2d: expects an f32 NCHW input, got f32[3,8,8]")
+        #expect(typeError(pool([2, 2], [2, 2], [0, 0]), [i32(1, 3, 8, 8)]) == "max_pool2d: expects an f32 NCHW input, got i32[1,3,8,8]")
+        #expect(typeError(pool([5, 2], [1, 1], [1, 1]), [f32(1, 1, 2, 8)])
+            == "max_pool2d: the 5×2 window is larger than the 2×8 input padded by [1, 1] (f32[1,1,2,8])")
+        #expect(typeError(pool([2, 2], [2, 2], [0, 0]), [x, x]) == "max_pool2d: expects 1 operand, got 2")
+    }
+
+    @Test("pooling gradients accept exactly the output gradient of their pooling")
+    func poolingGradientErrors() {
+        let (x, y) = (f32(2, 3, 8, 8), f32(2, 3, 4, 4))
+        let (window, stride, padding) = ([2, 2], [2, 2], [0, 0])
+        #expect(typeError(.maxPool2dGrad(window: window, stride: stride, padding: padding), [x, f32(2, 3, 5, 4)])
+            == "max_pool2d_grad: f32[2,3,5,4] is not the output gradient of pooling f32[2,3,8,8] (expected f32[2,3,4,4])")
+        #expect(typeError(.avgPool2dGrad(window: window, stride: stride, padding: padding), [y]) == "avg_pool2d_grad: the result type must be given")
+        #expect(typeError(.avgPool2dGrad(window: window, stride: stride, padding: padding), [y], declared: f32(2, 3, 6, 6))
+            == "avg_pool2d_grad: f32[2,3,4,4] is not the output gradient of pooling f32[2,3,6,6] (expected f32[2,3,3,3])")
+        #expect(typeError(.avgPool2dGrad(window: window, stride: stride, padding: padding), [y], declared: f32(2, 3, 9, 9)) == nil)
+        #expect(typeError(.maxPool2dSelect(window: window, stride: stride, padding: padding), [x, f32(2, 3, 8, 7)])
+            == "max_pool2d_select: operand types differ (f32[2,3,8,8] × f32[2,3,8,7])")
+    }
+
     // MARK: matmul
 
     @Test("matmul transposes", arguments: [

@@ -221,6 +221,29 @@ struct VJPCase: Sendable, CustomTestStringConvertible {
         VJPCase("conv2d_filter_grad with a remainder",
                 "conv2d_filter_grad(@x, @dy) {padding = [1, 0], stride = [3, 2]} : f32[3,2,3,2]",
                 params: "x : f32[1,2,6,7]", "dy : f32[1,3,2,3]"),
+
+        // Windowed: max pooling on separated values, so no step of ±h moves a window's maximum;
+        // 3×3 windows with stride 2 overlap, and padding 1 puts padding in the border windows.
+        // The remainder case: (6 + 2 − 3) % 2 = 1 and (5 − 2) % 1 = 0 with unequal attributes,
+        // so a rule that swapped height and width would be ill typed or wrong.
+        VJPCase("max_pool2d 2×2 stride 2", "max_pool2d(@x) {padding = [0, 0], stride = [2, 2], window = [2, 2]} : f32[1,2,2,2]",
+                params: "x : f32[1,2,4,4]", domain: .separated),
+        VJPCase("max_pool2d 3×3 stride 2 padding 1", "max_pool2d(@x) {padding = [1, 1], stride = [2, 2], window = [3, 3]} : f32[1,2,3,3]",
+                params: "x : f32[1,2,5,5]", domain: .separated),
+        VJPCase("max_pool2d with a remainder", "max_pool2d(@x) {padding = [1, 0], stride = [2, 1], window = [3, 2]} : f32[2,1,3,4]",
+                params: "x : f32[2,1,6,5]", domain: .separated),
+        VJPCase("max_pool2d_grad", "max_pool2d_grad(@x, @dy) {padding = [1, 1], stride = [2, 2], window = [3, 3]} : f32[1,2,5,5]",
+                params: "x : f32[1,2,5,5]", "dy : f32[1,2,3,3]", domain: .separated),
+        VJPCase("max_pool2d_select", "max_pool2d_select(@x, @v) {padding = [1, 0], stride = [2, 1], window = [3, 2]} : f32[2,1,3,4]",
+                params: "x : f32[2,1,6,5]", "v : f32[2,1,6,5]", domain: .separated),
+        VJPCase("avg_pool2d 2×2 stride 2", "avg_pool2d(@x) {padding = [0, 0], stride = [2, 2], window = [2, 2]} : f32[1,2,2,2]",
+                params: "x : f32[1,2,4,4]"),
+        VJPCase("avg_pool2d 3×3 stride 2 padding 1", "avg_pool2d(@x) {padding = [1, 1], stride = [2, 2], window = [3, 3]} : f32[1,2,3,3]",
+                params: "x : f32[1,2,5,5]"),
+        VJPCase("avg_pool2d with a remainder", "avg_pool2d(@x) {padding = [1, 0], stride = [2, 1], window = [3, 2]} : f32[2,1,3,4]",
+                params: "x : f32[2,1,6,5]"),
+        VJPCase("avg_pool2d_grad", "avg_pool2d_grad(@dy) {padding = [1, 0], stride = [2, 1], window = [3, 2]} : f32[2,1,6,5]",
+                params: "dy : f32[2,1,3,4]"),
     ]
 }
 

@@ -80,6 +80,21 @@ let opCases: [OpCase] = {
         OpCase(label: "conv2d 16 channels, whole tiles", inputs: [("a", "f32[2,16,16,12]"), ("b", "f32[16,16,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[2,16,16,12]"),
         OpCase(label: "conv2d 1x1 wide", inputs: [("a", "f32[2,5,12,12]"), ("b", "f32[9,5,1,1]")], statement: "conv2d(%a, %b) {padding = [0, 0], stride = [1, 1]}", result: "f32[2,9,12,12]"),
     ]
+    // Pooling: non-overlapping, overlapping with padding, unequal attributes with a remainder,
+    // and a row of at least 32 outputs (the kernel walks rows).
+    let windows = [("2x2 stride 2", "{padding = [0, 0], stride = [2, 2], window = [2, 2]}", "f32[3,4,8,8]", "f32[3,4,4,4]"),
+                   ("3x3 stride 2 padding 1", "{padding = [1, 1], stride = [2, 2], window = [3, 3]}", "f32[2,3,9,10]", "f32[2,3,5,5]"),
+                   ("3x2 stride 2x1 padding 1x0", "{padding = [1, 0], stride = [2, 1], window = [3, 2]}", "f32[2,2,6,5]", "f32[2,2,3,4]"),
+                   ("3x3 stride 2 padding 1, long rows", "{padding = [1, 1], stride = [2, 2], window = [3, 3]}", "f32[2,2,8,66]", "f32[2,2,4,33]")]
+    for (label, attributes, input, pooled) in windows {
+        cases += [
+            OpCase(label: "max_pool2d \(label)", inputs: [("a", input)], statement: "max_pool2d(%a) \(attributes)", result: pooled),
+            OpCase(label: "max_pool2d_grad \(label)", inputs: [("a", input), ("b", pooled)], statement: "max_pool2d_grad(%a, %b) \(attributes)", result: input),
+            OpCase(label: "max_pool2d_select \(label)", inputs: [("a", input), ("b", input)], statement: "max_pool2d_select(%a, %b) \(attributes)", result: pooled),
+            OpCase(label: "avg_pool2d \(label)", inputs: [("a", input)], statement: "avg_pool2d(%a) \(attributes)", result: pooled),
+            OpCase(label: "avg_pool2d_grad \(label)", inputs: [("a", pooled)], statement: "avg_pool2d_grad(%a) \(attributes)", result: input),
+        ]
+    }
     return cases
 }()
 

@@ -4,7 +4,9 @@
 // their definition gives (ScalarLowering.swift), so a new elementwise op needs nothing here.
 // Every other kind has an entry: layout ops, `gather`, `iota` and `random_uniform` are computed
 // inside loop kernels at a mapped index, reductions are the roots of reduction loops,
-// contractions and `scatter_add` become calls of their own (KernelCall.swift). `BackendCoverageTests` checks that no kind is missing.
+// contractions and `scatter_add` become calls of their own (KernelCall.swift), pooling ops are
+// roots of loop kernels computing a window at each element (PoolingLowering.swift).
+// `BackendCoverageTests` checks that no kind is missing.
 
 import GraftIR
 
@@ -135,6 +137,13 @@ enum Lowering: Sendable {
         .conv2d: .contraction(ContractionCall.convolution),
         .conv2dInputGrad: .contraction(ContractionCall.convolution),
         .conv2dFilterGrad: .contraction(ContractionCall.convolution),
+
+        // MARK: Windowed (PoolingLowering.swift)
+        .maxPool2d: .indexed(needsDimensions: true, PoolingLowering.maxPool2d),
+        .maxPool2dGrad: .indexed(needsDimensions: true, PoolingLowering.maxPool2dGrad),
+        .maxPool2dSelect: .indexed(needsDimensions: true, PoolingLowering.maxPool2dSelect),
+        .avgPool2d: .indexed(needsDimensions: true, PoolingLowering.avgPool2d),
+        .avgPool2dGrad: .indexed(needsDimensions: true, PoolingLowering.avgPool2dGrad),
     ]
 }
 
