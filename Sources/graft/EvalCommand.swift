@@ -53,9 +53,9 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         do {
             let (source, label) = try featureSource()
-            var train = try Trainer.loadDataset(data, split: .train)
+            var train = try Dataset.load(directory: data, split: .train)
             if trainImages > 0 { train = train.prefix(trainImages) }
-            let test = try Trainer.loadDataset(data, split: .test)
+            let test = try Dataset.load(directory: data, split: .test)
             var results: [String: Any] = ["model": label]
             if `protocol` == "finetune" {
                 guard case .encoder(let config, let variables) = source else {

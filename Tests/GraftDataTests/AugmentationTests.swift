@@ -201,23 +201,6 @@ func applied(_ image: [Float], _ op: (UnsafeMutableBufferPointer<Float>) -> Void
         #expect(Batcher(count: 10, batchSize: 4, seed: 7, dropLast: false).batches(epoch: 0).map(\.count) == [4, 4, 2])
     }
 
-    @Test func prefetcherYieldsTheSameBatchesAsDirectCalls() {
-        let data = randomDataset(count: 10, channels: 1, height: 8, width: 8)
-        let prefetcher = BatchPrefetcher(dataset: data, batchSize: 4, seed: 3)
-        let batcher = Batcher(count: 10, batchSize: 4, seed: 3)
-        for (epoch, step) in [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0)] {
-            let batch = prefetcher.next()
-            #expect(batch.epoch == epoch && batch.step == step)
-            let indices = batcher.batches(epoch: epoch)[step]
-            #expect(batch.indices == indices)
-            #expect(batch.labels == indices.map { data.labels[$0] })
-            let direct = BYOLAugmentation().twoViews(of: data, indices: indices, epoch: epoch, seed: 3)
-            #expect(batch.view1 == direct.view1 && batch.view2 == direct.view2)
-        }
-        let resumed = BatchPrefetcher(dataset: data, batchSize: 4, seed: 3, startEpoch: 1, startStep: 1).next()
-        #expect(resumed.indices == batcher.batches(epoch: 1)[1])
-    }
-
     @Test func throughputOnFashionMNIST() throws {
         let data: Dataset
         if FileManager.default.fileExists(atPath: FashionMNIST.defaultDirectory) {

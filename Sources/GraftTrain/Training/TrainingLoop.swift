@@ -1,0 +1,185 @@
+// TrainingLoop: any compiled training step, fed batches for a number of epochs, with the
+// progress line, the metrics log, checkpoints, Ctrl-C save and exact resume.
+
+import Foundation
+import GraftIR
+import GraftData
+
+/// Set by the SIGINT handler; the loop saves a checkpoint and stops at the next step.
+nonisolated(unsafe) private var interruptRequested: Int32 = 0
+
+/// Trains a `TrainingStep` on `Batches` for a number of epochs.
+///
+/// ```swift
+/// let loop = try TrainingLoop(step: step, data: batches, epochs: 5, outputDirectory: "runs/lenet")
+/// loop.epochEnd = { epoch in ["test_accuracy": try measure()] }
+/// try loop.run()
+/// ```
+///
+/// Every 10 steps the loop appends a record to `<out>/metrics.jsonl` (the step's scalar
+/// outputs by `outputNames`, the learning rate, τ when the step has one, throughput and the
+/// share of time spent on data); at every epoch's end (and every `checkpointEvery` steps, and
+/// on Ctrl-C) it writes `<out>/checkpoint.safetensors` atomically. To resume, restore the
+/// step from that checkpoint (`step.restore(from:)`) before `run()`: the loop continues at the
+/// step's position, with the same batches, bit for bit.
+public final class TrainingLoop {
+    public let step: TrainingStep
+    public let data: Batches
+    public let epochs: Int
+    public let outputDirectory: String
+    /// Names of the step's outputs in the metrics log and progress line (output 0: the loss).
+    /// Outputs that are not scalars are not logged.
+    public var outputNames: [String]
+    /// Write a checkpoint every this many steps too (0: at the end of every epoch only).
+    public var checkpointEvery = 0
+    /// Stored in every checkpoint beside Graft's own metadata (e.g. the run's settings).
+    public var checkpointMetadata: [String: String] = [:]
+    /// Called after every epoch's checkpoint with the epoch (from 1); the metrics it returns
+    /// are logged (e.g. a test accuracy).
+    public var epochEnd: ((_ epoch: Int) throws -> [String: Double])?
+    /// Stops the run with an error when a logged output is not finite (the loss by default).
+    public var finiteOutputs: Set<String> = ["loss"]
+    public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    /// Writes the progress line (carriage-return updates on a terminal).
+    public var progress: (String) -> Void = { line in
+        FileHandle.standardError.write(Data(((isatty(2) != 0 ? "\r" : "") + line + (isatty(2) != 0 ? "" : "\n")).utf8))
+    }
+
+    public var checkpointPath: String { outputDirectory + "/checkpoint.safetensors" }
+    public var metricsPath: String { outputDirectory + "/metrics.jsonl" }
+    public var totalSteps: Int { epochs * data.stepsPerEpoch }
+
+    /// - Throws: a `Diagnostic` if the data does not give the step's inputs (naming the input
+    ///   and both types) or `epochs` is not positive.
+    public init(step: TrainingStep, data: Batches, epochs: Int, outputDirectory: String, outputNames: [String] = ["loss"]) throws {
+        guard epochs > 0 else { throw Diagnostic("the number of epochs must be at least 1, not \(epochs)") }
+        try data.check(against: step.dataInputs)
+        self.step = step
+        self.data = data
+        self.epochs = epochs
+        self.outputDirectory = outputDirectory
+        self.outputNames = outputNames
+    }
+
+    /// Runs from the step's position to the end (or to `stopAt`, saving a checkpoint there)
+    /// and returns the last loss.
+    /// - Throws: `TrainingInterrupted` after Ctrl-C (the checkpoint is saved), a `Diagnostic`
+    ///   when an output in `finiteOutputs` stops being finite.
+    @discardableResult
+    public func run(stopAt: Int? = nil) throws -> Float {
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        // A run killed while writing a checkpoint leaves its temporary file; the checkpoint
+        // itself is always whole. Clear such leftovers.
+        let checkpointName = URL(fileURLWithPath: checkpointPath).lastPathComponent
+        for name in (try? manager.contentsOfDirectory(atPath: outputDirectory)) ?? [] where name.hasPrefix(checkpointName + ".tmp-") {
+            try? manager.removeItem(atPath: outputDirectory + "/" + name)
+        }
+        let startStep = step.stepsTaken
+        let stepsPerEpoch = data.stepsPerEpoch
+        let batchSize = data.batchSize
+        let metrics = try MetricsLog(path: metricsPath, keepingStepsUpTo: startStep > 0 ? startStep : nil)
+        if startStep == 0 {
+            metrics.write(["event": "start", "step": 0, "model": step.graph.name, "batch_size": batchSize, "epochs": epochs])
+        }
+        let batches = data.stream(fromStep: startStep)
+        interruptRequested = 0
+        signal(SIGINT) { _ in interruptRequested = 1 }
+        defer { signal(SIGINT, SIG_DFL) }
+
+        var lastLoss: Float = .nan
+        var windowStart = Date(), windowImages = 0
+        var windowWait = 0.0, windowCompute = 0.0, windowPreparation = 0.0   // seconds: waiting for data, running the step, preparing data
+        let runStart = Date()
+        var lastProgress = Date.distantPast
+        var stepIndex = startStep
+        while stepIndex < totalSteps {
+            let waitStart = Date()
+            let batch = batches.next()
+            let computeStart = Date()
+            let lr = step.learningRate.value(atStep: step.stepsTaken), tau = step.tau?.value(atStep: step.stepsTaken)
+            let outputs = try step.run(batch.tensors)
+            windowWait += computeStart.timeIntervalSince(waitStart)
+            windowCompute += Date().timeIntervalSince(computeStart)
+            windowPreparation += batch.preparationSeconds
+            var scalars: [(name: String, value: Float)] = []
+            for (name, output) in zip(outputNames, outputs) where output.scalars.count == 1 { scalars.append((name, output.scalars[0])) }
+            for (name, value) in scalars where finiteOutputs.contains(name) && !value.isFinite {
+                throw Diagnostic("the \(name) became \(value) at epoch \(batch.epoch + 1), step \(stepIndex + 1); training stopped. The last good checkpoint is \(checkpointPath) (\(manager.fileExists(atPath: checkpointPath) ? "kept" : "none was written yet")). Lower the learning rate or check the data.")
+            }
+            lastLoss = outputs[0].scalars[0]
+            stepIndex += 1
+            windowImages += batchSize
+            let elapsed = Date().timeIntervalSince(windowStart)
+            let rate = Double(windowImages) / Swift.max(elapsed, 1e-9)
+            if stepIndex % 10 == 0 || stepIndex == totalSteps {
+                // data_wait_fraction: the share of the window spent waiting for batches (the
+                // stream prepares the next batch while the step runs); data_preparation_fraction:
+                // the time spent preparing a batch over the step's time (the cost of data
+                // preparation, though it runs alongside).
+                var record: [String: Any] = ["step": stepIndex, "epoch": batch.epoch + 1, "lr": lr, "images_per_second": rate,
+                                             "step_seconds": windowCompute / Double(windowImages / batchSize),
+                                             "data_wait_fraction": windowWait / Swift.max(windowWait + windowCompute, 1e-9),
+                                             "data_preparation_fraction": windowPreparation / Swift.max(windowCompute, 1e-9)]
+                for (name, value) in scalars { record[name] = Double(value) }
+                if let tau { record["tau"] = tau }
+                metrics.write(record)
+                windowStart = Date()
+                windowImages = 0
+                windowWait = 0
+                windowCompute = 0
+                windowPreparation = 0
+            }
+            // The progress line: at most every half second on a terminal, every 30 s in a log.
+            let now = Date()
+            if now.timeIntervalSince(lastProgress) >= (isatty(2) != 0 ? 0.5 : 30) || stepIndex == totalSteps {
+                lastProgress = now
+                let remaining = Double(totalSteps - stepIndex) * now.timeIntervalSince(runStart) / Double(stepIndex - startStep)
+                progress(String(format: "epoch %d/%d  step %d/%d  %@  %.0f img/s  ETA %@", batch.epoch + 1, epochs, stepIndex, totalSteps,
+                                scalars.prefix(1).map { String(format: "%@ %.4f", $0.name, $0.value) }.joined(), rate,
+                                TrainingLoop.clock(remaining)))
+            }
+            let endOfEpoch = stepIndex % stepsPerEpoch == 0
+            let stopping = stepIndex == stopAt
+            if endOfEpoch || (checkpointEvery > 0 && stepIndex % checkpointEvery == 0) || interruptRequested != 0 || stopping {
+                try step.save(to: checkpointPath, metadata: checkpointMetadata)
+            }
+            if endOfEpoch, let epochEnd {
+                let epoch = stepIndex / stepsPerEpoch
+                let measured = try epochEnd(epoch)
+                if !measured.isEmpty {
+                    var record: [String: Any] = ["step": stepIndex, "epoch": epoch]
+                    for (name, value) in measured { record[name] = value }
+                    metrics.write(record)
+                    progress("")
+                    log("epoch \(epoch): " + ([("loss", Double(lastLoss))] + measured.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+                        .map { String(format: "%@ %.4f", $0.0, $0.1) }.joined(separator: ", "))
+                }
+            }
+            if interruptRequested != 0 {
+                log("\ninterrupted: saved \(checkpointPath) at step \(stepIndex); resume from it")
+                throw TrainingInterrupted(step: stepIndex)
+            }
+            if stopping {
+                log("\nstopped at step \(stepIndex) as asked; resume from \(checkpointPath)")
+                return lastLoss
+            }
+        }
+        log("")
+        return lastLoss
+    }
+
+    /// `seconds` as m:ss or h:mm:ss.
+    static func clock(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "--:--" }
+        let total = Int(seconds.rounded())
+        return total >= 3600 ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
+                             : String(format: "%d:%02d", total / 60, total % 60)
+    }
+}
+
+/// Thrown when Ctrl-C stopped training after saving a checkpoint.
+public struct TrainingInterrupted: Error, CustomStringConvertible {
+    public var step: Int
+    public var description: String { "training interrupted at step \(step); the checkpoint was saved" }
+}
