@@ -1,17 +1,37 @@
-// DumpCommand: `graft dump <model> --stage S` prints a declared model's IR at a stage.
+// DumpCommand: `graft dump <model|file.gir> --stage S` prints a declared model's IR, or that of
+// a forward graph in IR text, at a compilation stage.
 
 import Graft
 import ArgumentParser
+import Foundation
 
 extension CompilationStage: ExpressibleByArgument {}
 extension BackendStage: ExpressibleByArgument {}
+extension TargetUpdate: ExpressibleByArgument {}
 
 struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "dump", abstract: "Print a declared model's IR at a compilation stage.")
+        commandName: "dump", abstract: "Print a declared model's IR, or an IR file's, at a compilation stage.",
+        discussion: """
+            An IR text file is read as a forward graph whose output 0 is the loss (as `--stage traced` \
+            prints one) and compiled with --target and --optimizer (the settings of `graft opt`'s \
+            passes). To lower a graph that is already a whole step, use `graft opt FILE --stage …`.
+            """)
 
-    @Argument(help: "The model to dump (see `graft models`).")
+    @Argument(help: "A declared model (see `graft models`), or an IR text file ('-' reads standard input).")
     var model: String
+
+    @Option(name: .long, help: "For an IR file: the optimizer rewrite, one of \(DumpCommand.optimizers.joined(separator: ", ")).")
+    var optimizer: String?
+
+    @Option(name: .long, help: "For an IR file: the target network, one of \(TargetUpdate.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var target: TargetUpdate?
+
+    /// The optimizer passes `--optimizer` names.
+    static let optimizers = ["sgd", "lars", "adamw"]
+
+    /// A catalog model's entry, or nil when `model` names a file.
+    var entry: ModelEntry? { ModelCatalog.model(named: model) }
 
     @Option(name: .long, help: "The stage to print: \(CompilationStage.allCases.map(\.rawValue).joined(separator: ", ")).")
     var stage: CompilationStage = .traced
@@ -23,7 +43,7 @@ struct DumpCommand: ParsableCommand {
     var batchSize: Int?
 
     @Option(name: .long, help: "Seed for parameter initialisation.")
-    var seed: UInt64 = 0
+    var seed: UInt64?
 
     @OptionGroup var printing: PrintOptions
 
@@ -31,8 +51,18 @@ struct DumpCommand: ParsableCommand {
     var dotDetail = false
 
     func validate() throws {
-        guard ModelCatalog.model(named: model) != nil else {
-            throw ValidationError("unknown model '\(model)'; the declared models are: \(ModelCatalog.all.map(\.name).joined(separator: ", ")) (see `graft models`)")
+        if entry == nil {
+            guard model == "-" || FileManager.default.fileExists(atPath: model) else {
+                throw ValidationError("unknown model '\(model)' and no such file; the declared models are: \(ModelCatalog.all.map(\.name).joined(separator: ", ")) (see `graft models`), or give an IR text file")
+            }
+            if batchSize != nil || seed != nil {
+                throw ValidationError("--batch-size and --seed apply to declared models; an IR file's shapes are in its text and its params are drawn when it runs")
+            }
+            if let optimizer, !DumpCommand.optimizers.contains(optimizer) {
+                throw ValidationError("unknown optimizer '\(optimizer)'; give one of \(DumpCommand.optimizers.joined(separator: ", "))")
+            }
+        } else if optimizer != nil || target != nil {
+            throw ValidationError("--optimizer and --target apply to IR files; '\(model)' is a declared model with its own pipeline (see `graft models`)")
         }
         if let batchSize, batchSize < 1 {
             throw ValidationError("--batch-size must be at least 1, got \(batchSize)")
@@ -43,15 +73,15 @@ struct DumpCommand: ParsableCommand {
     }
 
     func run() throws {
-        let entry = ModelCatalog.model(named: model)!
         do {
             let pipelineStage = afterAll && stage == .traced ? PipelineStage.optimized : stage.passStage
+            let (start, pipeline) = try source()
             if afterAll {
-                let traced = try entry.trace(batchSize ?? entry.defaultBatchSize, seed)
-                print(PassManager.header(after: "trace"))
-                print(printing.render(traced.graph), terminator: "")
+                print(PassManager.header(after: entry == nil ? "parse" : "trace"))
+                print(printing.render(start), terminator: "")
             }
-            let graph = try entry.compile(batchSize: batchSize, seed: seed, stage: pipelineStage) { pass, graph in
+            var graph = start
+            try pipeline.run(&graph, until: pipelineStage) { pass, graph in
                 guard afterAll else { return }
                 print(PassManager.header(after: pass))
                 print(printing.render(graph), terminator: "")
@@ -65,5 +95,14 @@ struct DumpCommand: ParsableCommand {
         } catch {
             exitWithDiagnostic(error)
         }
+    }
+
+    /// The graph to start from (traced or parsed) and the pipeline that compiles it.
+    private func source() throws -> (Graph, TrainingPipeline) {
+        if let entry {
+            return (try entry.trace(batchSize ?? entry.defaultBatchSize, seed ?? 0).graph, entry.pipeline)
+        }
+        let graph = try Parser.parse(try readIRText(model), file: model == "-" ? "<stdin>" : model)
+        return (graph, TrainingPipeline(target: target ?? .none, optimizer: PassRegistry.all[optimizer ?? "sgd"]!))
     }
 }

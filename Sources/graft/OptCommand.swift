@@ -34,20 +34,8 @@ struct OptCommand: ParsableCommand {
     }
 
     func run() throws {
-        let text: String
-        if file == "-" {
-            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-        } else {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                exitWithDiagnostic(Diagnostic("cannot read '\(file)': no such file or it is not readable"))
-            }
-            guard let decoded = String(data: data, encoding: .utf8) else {
-                exitWithDiagnostic(Diagnostic("'\(file)' is not UTF-8 text; graft opt reads the IR text form"))
-            }
-            text = decoded
-        }
         do {
-            var graph = try Parser.parse(text, file: file == "-" ? "<stdin>" : file)
+            var graph = try Parser.parse(try readIRText(file), file: file == "-" ? "<stdin>" : file)
             let manager = PassManager(passNames.map { PassRegistry.all[$0]! }) { pass, graph in
                 guard afterAll else { return }
                 print(PassManager.header(after: pass))

@@ -53,7 +53,7 @@ runExample {
     func probeAccuracy(_ variables: [String: HostTensor]) throws -> Double {
         try encoder.load(variables)
         let trainFeatures = try encoder.features(of: train), testFeatures = try encoder.features(of: test)
-        return try LinearProbe(epochs: 10).evaluate(train: trainFeatures, trainLabels: train.labels, test: testFeatures, testLabels: test.labels,
+        return LinearProbe(epochs: 10).evaluate(train: trainFeatures, trainLabels: train.labels, test: testFeatures, testLabels: test.labels,
                                                     dimension: encoder.featureSize, classes: train.classes).test
     }
     let random = try probeAccuracy(step.variables)

@@ -29,15 +29,19 @@ public struct ExampleOptions {
             guard let value = Int(text), value > 0 else { fail("\(flag) must be a positive integer, not '\(text)'") }
             return value
         }
+        func argument(_ flag: String, _ what: String) -> String {
+            guard let value = rest.popFirst() else { fail("\(flag) needs \(what)") }
+            return value
+        }
         while let flag = rest.popFirst() {
             switch flag {
             case "--epochs": epochs = positive(flag)
             case "--steps": steps = positive(flag)
             case "--images": images = positive(flag)
             case "--seed": seed = UInt64(positive(flag))
-            case "--dump-ir": dumpIR = rest.popFirst() ?? fail("--dump-ir needs a directory")
-            case "--data": data = rest.popFirst() ?? fail("--data needs a directory")
-            case "--out": out = rest.popFirst() ?? fail("--out needs a directory")
+            case "--dump-ir": dumpIR = argument(flag, "a directory")
+            case "--data": data = argument(flag, "a directory")
+            case "--out": out = argument(flag, "a directory")
             default: fail("unknown argument '\(flag)'")
             }
         }
