@@ -53,8 +53,9 @@ runExample {
     func probeAccuracy(_ variables: [String: HostTensor]) throws -> Double {
         try encoder.load(variables)
         let trainFeatures = try encoder.features(of: train), testFeatures = try encoder.features(of: test)
-        return LinearProbe(epochs: 10).evaluate(train: trainFeatures, trainLabels: train.labels, test: testFeatures, testLabels: test.labels,
-                                                    dimension: encoder.featureSize, classes: train.classes).test
+        let accuracy = try LinearProbe(epochs: 10).evaluate(train: trainFeatures, trainLabels: train.labels, test: testFeatures,
+                                                            testLabels: test.labels, dimension: encoder.featureSize, classes: train.classes)
+        return accuracy.test
     }
     let random = try probeAccuracy(step.variables)
     print(String(format: "byol-custom-encoder: linear probe of the random-init encoder %.2f%%", random * 100))
