@@ -1,4 +1,4 @@
-// Plot: SVG line charts of a metrics log (loss, kNN accuracy, z-std), for Docs/Results.md.
+// Plot: SVG line charts of a metrics log (loss, kNN accuracy, z-std, any logged metric).
 
 import Foundation
 
@@ -48,6 +48,12 @@ public enum SVGPlot {
 
     /// The loss, kNN accuracy and z-std charts of a metrics log, by file name.
     public static func charts(metrics: [[String: Any]]) -> [String: String] {
+        charts(metrics: metrics, keys: ["loss", "knn_accuracy", "z_std"])
+    }
+
+    /// One chart for each metric in `keys` that the log records, by file name: `loss.svg`,
+    /// `knn.svg` (kNN accuracy, in %), `z_std.svg`, and `<key>.svg` for any other metric.
+    public static func charts(metrics: [[String: Any]], keys: [String]) -> [String: String] {
         func series(_ key: String) -> [(Double, Double)] {
             metrics.compactMap { record in
                 guard let step = record["step"] as? Double ?? (record["step"] as? Int).map(Double.init),
@@ -56,10 +62,23 @@ public enum SVGPlot {
             }
         }
         var charts: [String: String] = [:]
-        let loss = series("loss"), knn = series("knn_accuracy").map { ($0.0, $0.1 * 100) }, zStd = series("z_std")
-        if !loss.isEmpty { charts["loss.svg"] = lineChart(title: "Training loss", xLabel: "optimizer step", yLabel: "loss", points: loss) }
-        if !knn.isEmpty { charts["knn.svg"] = lineChart(title: "kNN accuracy (k = 200)", xLabel: "optimizer step", yLabel: "accuracy (%)", points: knn) }
-        if !zStd.isEmpty { charts["z_std.svg"] = lineChart(title: "Std of normalised projections (collapse monitor)", xLabel: "optimizer step", yLabel: "z-std", points: zStd) }
+        for key in keys {
+            let points = series(key)
+            guard !points.isEmpty else { continue }
+            switch key {
+            case "loss":
+                charts["loss.svg"] = lineChart(title: "Training loss", xLabel: "optimizer step", yLabel: "loss", points: points)
+            case "knn_accuracy":
+                charts["knn.svg"] = lineChart(title: "kNN accuracy (k = 200)", xLabel: "optimizer step", yLabel: "accuracy (%)",
+                                              points: points.map { ($0.0, $0.1 * 100) })
+            case "z_std":
+                charts["z_std.svg"] = lineChart(title: "Std of normalised projections (collapse monitor)", xLabel: "optimizer step",
+                                                yLabel: "z-std", points: points)
+            default:
+                charts["\(key).svg"] = lineChart(title: key.replacingOccurrences(of: "_", with: " "), xLabel: "optimizer step", yLabel: key,
+                                                  points: points)
+            }
+        }
         return charts
     }
 

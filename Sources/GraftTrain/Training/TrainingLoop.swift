@@ -19,7 +19,8 @@ nonisolated(unsafe) private var interruptRequested: Int32 = 0
 /// Every 10 steps the loop appends a record to `<out>/metrics.jsonl` (the step's scalar
 /// outputs by `outputNames`, the learning rate, τ when the step has one, throughput and the
 /// share of time spent on data); at every epoch's end (and every `checkpointEvery` steps, and
-/// on Ctrl-C) it writes `<out>/checkpoint.safetensors` atomically. To resume, restore the
+/// on Ctrl-C) it writes `<out>/checkpoint.safetensors` atomically; when it stops it draws
+/// each logged output and each `epochEnd` metric as `<out>/<name>.svg`. To resume, restore the
 /// step from that checkpoint (`step.restore(from:)`) before `run()`: the loop continues at the
 /// step's position, with the same batches, bit for bit.
 public final class TrainingLoop {
@@ -161,12 +162,28 @@ public final class TrainingLoop {
                 throw TrainingInterrupted(step: stepIndex)
             }
             if stopping {
+                try writePlots()
                 log("\nstopped at step \(stepIndex) as asked; resume from \(checkpointPath)")
                 return lastLoss
             }
         }
+        try writePlots()
         log("")
         return lastLoss
+    }
+
+    /// Draws `<out>/<metric>.svg` from the metrics log: the step's logged outputs
+    /// (`outputNames`) and what `epochEnd` measured.
+    public func writePlots() throws {
+        let records = try MetricsLog.read(metricsPath)
+        var keys = outputNames
+        // The records `epochEnd` wrote hold only the step, the epoch and what it measured.
+        for record in records where record["lr"] == nil && record["event"] == nil {
+            for key in record.keys.sorted() where key != "step" && key != "epoch" && !keys.contains(key) { keys.append(key) }
+        }
+        for (name, svg) in SVGPlot.charts(metrics: records, keys: keys) {
+            try svg.write(toFile: outputDirectory + "/" + name, atomically: true, encoding: .utf8)
+        }
     }
 
     /// `seconds` as m:ss or h:mm:ss.
