@@ -72,12 +72,13 @@ extension ExampleOptions {
     }
 }
 
-/// Runs `body`, printing a thrown error as `error: …` and exiting with status 1.
+/// Runs `body`, printing a thrown error as `[file:line: ]error: …` and exiting with status 1.
 public func runExample(_ body: () throws -> Void) {
+    setvbuf(stdout, nil, _IOLBF, 0)   // lines in order with the progress on stderr, also in a log
     do {
         try body()
     } catch let error as Diagnostic {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        FileHandle.standardError.write(Data("\(error)\n".utf8))   // `file:line: error: …`
         exit(1)
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))

@@ -22,7 +22,7 @@ public final class MetricsLog {
             }
             try (kept.map { $0 + "\n" }.joined()).write(toFile: path, atomically: true, encoding: .utf8)
         } else {
-            manager.createFile(atPath: path, contents: nil)
+            _ = manager.createFile(atPath: path, contents: nil)
         }
         guard let handle = FileHandle(forWritingAtPath: path) else {
             throw Diagnostic("cannot write the metrics log '\(path)'; check that the output directory is writable")
