@@ -242,6 +242,20 @@ func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws 
         #expect(svg.stdout.contains("conv2d"))
     }
 
+    /// A whole training step (2,499 nodes, activations read again hundreds of ranks later)
+    /// gets the large-graph layout: straight unlabelled edges, capped x-coordinate search;
+    /// Graphviz lays it out in ~3 s (more than 2 minutes without).
+    @Test func dotOfAWholeStepRendersWithGraphviz() throws {
+        let dot = try #require(which("dot"), "Graphviz's dot is not installed: run `make deps`")
+        let dump = try run(try graftBinary(), ["dump", "byol-t", "--stage", "optimized", "--format", "dot"])
+        #expect(dump.status == 0, "\(dump.stderr)")
+        #expect(dump.stdout.contains("graph [splines=false; nslimit="))
+        #expect(!dump.stdout.split(separator: "\n").contains { $0.contains(" -> ") && $0.contains("[label=\"f32") })
+        let svg = try run(dot, ["-Tsvg"], input: dump.stdout)
+        #expect(svg.status == 0, "\(svg.stderr)")
+        #expect(svg.stdout.contains("<svg") && svg.stdout.contains("conv2d_filter_grad"))
+    }
+
     @Test func optReportsMalformedTextWithItsLocationAndFails() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("graft-bad-\(UUID().uuidString).gir")
         try "graph @g(%x: f32[2]) -> (f32[2]) {\n  %0 = frobnicate(%x) : f32[2]\n  return %0 : f32[2]\n}\n"
