@@ -11,6 +11,14 @@ public enum Comparison: String, CaseIterable, Hashable, Sendable {
     case eq, ne, lt, le, gt, ge
 }
 
+/// How `all_reduce` combines the replicas' values.
+public enum CollectiveReduction: String, CaseIterable, Hashable, Sendable {
+    /// The elementwise sum over the replicas.
+    case sum
+    /// The elementwise mean over the replicas (the sum divided by their number).
+    case mean
+}
+
 /// An operation in a Graft graph.
 ///
 /// Leaves (`input`, `param`, `state`, `constant`, `iota`) have no operands. Elementwise ops
@@ -109,6 +117,11 @@ public enum Op: Hashable, Sendable {
     /// Gradient of `avg_pool2d`: operand dy, the input type is the result type; every element
     /// receives dy/(kh·kw) from each window that covers it.
     case avgPool2dGrad(window: [Int], stride: [Int], padding: [Int])
+
+    // MARK: Collectives (data parallelism: every replica runs the same graph on its own data)
+    /// Every replica's operand combined elementwise across the group (`reduction`), the same
+    /// result on every replica. In a group of one (a single process) it is the identity.
+    case allReduce(CollectiveReduction)
 }
 
 /// The kind of an op without its attributes: the closed set every stage's table is keyed by.
@@ -125,6 +138,7 @@ public enum OpKind: String, CaseIterable, Hashable, Sendable {
     case conv2dInputGrad = "conv2d_input_grad", conv2dFilterGrad = "conv2d_filter_grad"
     case maxPool2d = "max_pool2d", maxPool2dGrad = "max_pool2d_grad", maxPool2dSelect = "max_pool2d_select"
     case avgPool2d = "avg_pool2d", avgPool2dGrad = "avg_pool2d_grad"
+    case allReduce = "all_reduce"
 }
 
 extension Op {
@@ -176,6 +190,7 @@ extension Op {
         case .maxPool2dSelect: .maxPool2dSelect
         case .avgPool2d: .avgPool2d
         case .avgPool2dGrad: .avgPool2dGrad
+        case .allReduce: .allReduce
         }
     }
 }
@@ -342,6 +357,21 @@ extension OpKind {
             return D.pooling(self, .pooled) { .avgPool2d(window: $0.window, stride: $0.stride, padding: $0.padding) }
         case .avgPool2dGrad:
             return D.pooling(self, .spreadGradient) { .avgPool2dGrad(window: $0.window, stride: $0.stride, padding: $0.padding) }
+
+        // MARK: Collectives
+        case .allReduce:
+            // Exchanges whole buffers with the other replicas: a call of its own, like a contraction.
+            return D(self, group: .contraction, arity: .fixed(1), attributes: ["reduction"],
+                     read: { op in [.word(op.collectiveReduction?.rawValue ?? "")] },
+                     build: { reader in
+                         let word = try reader.word("reduction")
+                         guard let reduction = CollectiveReduction(rawValue: word) else {
+                             let valid = CollectiveReduction.allCases.map(\.rawValue).joined(separator: ", ")
+                             throw TypeError("all_reduce: attribute 'reduction' must be one of \(valid), not '\(word)'")
+                         }
+                         return .allReduce(reduction)
+                     },
+                     type: TypeRules.floatUnary)
         }
     }
 }
@@ -355,6 +385,8 @@ extension Op {
     public var iotaAxis: Int? { if case .iota(let axis) = self { axis } else { nil } }
     /// `compare`'s direction.
     public var comparison: Comparison? { if case .compare(let direction) = self { direction } else { nil } }
+    /// `all_reduce`'s reduction.
+    public var collectiveReduction: CollectiveReduction? { if case .allReduce(let reduction) = self { reduction } else { nil } }
     /// `random_uniform`'s seed.
     public var randomSeed: Int? { if case .randomUniform(let seed) = self { seed } else { nil } }
     /// `transpose`'s permutation.

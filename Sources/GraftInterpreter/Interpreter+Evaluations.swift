@@ -73,6 +73,8 @@ extension Interpreter {
         // MARK: Indexing and randomness
         .gather: { i, node, x, _ in try i.gather(x[0], indices: x[1], node) },
         .scatterAdd: { i, node, x, _ in try i.scatterAdd(indices: x[0], updates: x[1], node) },
+        // A group of one; `runReplicas` combines the values of a simulated group.
+        .allReduce: { i, node, x, _ in try i.allReduce([x[0]], node)[0] },
         .randomUniform: { i, node, x, _ in
             guard case .randomUniform(let seed) = node.op else { throw mismatch(node) }
             return i.randomUniform(seed: seed, step: x[0].scalars[0], node.type)

@@ -57,12 +57,7 @@ public struct Interpreter: Sendable {
     /// - Throws: `Diagnostic` if the graph is malformed, or a value is missing or does not have
     ///   its declared type.
     public func run(_ graph: Graph, inputs: [String: HostTensor], variables: [String: HostTensor]) throws -> InterpreterResult {
-        let values = try evaluate(graph, inputs: inputs, variables: variables)
-        var updated = variables
-        for assign in graph.assigns {
-            updated[assign.name] = values[assign.value]
-        }
-        return InterpreterResult(outputs: graph.outputs.map { values[$0] }, variables: updated)
+        try runReplicas(graph, inputs: [inputs], variables: [variables])[0]
     }
 
     /// All node values in node order (for tests and debugging).
@@ -70,19 +65,52 @@ public struct Interpreter: Sendable {
     /// - Throws: `Diagnostic` if the graph is malformed, or a value is missing or does not have
     ///   its declared type.
     public func evaluate(_ graph: Graph, inputs: [String: HostTensor], variables: [String: HostTensor]) throws -> [HostTensor] {
-        try Verifier.verify(graph)
-        let bindings = Bindings(inputs: inputs, variables: variables)
-        var values: [Values] = []
-        values.reserveCapacity(graph.nodes.count)
-        for node in graph.nodes {
-            guard let evaluation = Interpreter.evaluation(for: node.op.kind) else {
-                throw Diagnostic("the interpreter has no evaluation of '\(node.op.name)'; add one to Interpreter+Evaluations.swift", at: node.location)
-            }
-            var value = try evaluation(self, node, node.operands.map { values[$0] }, bindings)
-            if precision == .float32 { value.scalars = value.scalars.map(precision.round) }
-            values.append(value)
+        try evaluate(graph, replicas: [Bindings(inputs: inputs, variables: variables)])[0]
+    }
+
+    /// Runs `graph` on a simulated group of replicas in one process, as data-parallel
+    /// training runs it on several: replica `r` binds `inputs[r]` and `variables[r]`, every
+    /// node is evaluated on every replica before the next, and `all_reduce` combines the
+    /// replicas' operands. Returns each replica's outputs and variables after the assigns.
+    ///
+    /// - Throws: `Diagnostic` if the graph is malformed, a value is missing or mistyped, or
+    ///   `inputs` and `variables` do not give the same number of replicas (at least one).
+    public func runReplicas(_ graph: Graph, inputs: [[String: HostTensor]], variables: [[String: HostTensor]]) throws -> [InterpreterResult] {
+        guard !inputs.isEmpty, inputs.count == variables.count else {
+            throw Diagnostic("runReplicas: \(inputs.count) replicas' inputs and \(variables.count) replicas' variables were given; give one of each per replica (at least one)")
         }
-        return values.map(\.host)
+        let values = try evaluate(graph, replicas: zip(inputs, variables).map { Bindings(inputs: $0, variables: $1) })
+        return zip(values, variables).map { values, variables in
+            var updated = variables
+            for assign in graph.assigns { updated[assign.name] = values[assign.value] }
+            return InterpreterResult(outputs: graph.outputs.map { values[$0] }, variables: updated)
+        }
+    }
+
+    /// Every node's value on every replica, in node order.
+    private func evaluate(_ graph: Graph, replicas: [Bindings]) throws -> [[HostTensor]] {
+        try Verifier.verify(graph)
+        var values = [[Values]](repeating: [], count: replicas.count)
+        for replica in values.indices { values[replica].reserveCapacity(graph.nodes.count) }
+        for (id, node) in graph.nodes.enumerated() {
+            var results: [Values]
+            if node.op.kind == .allReduce {
+                results = try allReduce(values.map { $0[node.operands[0]] }, node)
+            } else {
+                guard let evaluation = Interpreter.evaluation(for: node.op.kind) else {
+                    throw Diagnostic("the interpreter has no evaluation of '\(node.op.name)'; add one to Interpreter+Evaluations.swift", at: node.location)
+                }
+                results = try replicas.indices.map { replica in
+                    try evaluation(self, node, node.operands.map { values[replica][$0] }, replicas[replica])
+                }
+            }
+            for replica in results.indices {
+                if precision == .float32 { results[replica].scalars = results[replica].scalars.map(precision.round) }
+                values[replica].append(results[replica])
+                assert(values[replica].count == id + 1)
+            }
+        }
+        return values.map { $0.map(\.host) }
     }
 
     /// Checks a value bound to an input, param or state against its declaration.

@@ -228,6 +228,15 @@ public enum VJPRules {
             guard let p = c.node.op.poolingWindow else { return [nil] }
             return [c.add(.avgPool2d(window: p.window, stride: p.stride, padding: p.padding), [c.cotangent])]
         },
+
+        // MARK: Collectives
+        .allReduce: { c in
+            // y = Σ_r x_r (or its mean) on every replica r, and the group's objective is the sum
+            // of the replicas' losses, so ∂/∂x_s = Σ_r g_r (or its mean): the adjoint of an
+            // all-reduce is the same all-reduce of the cotangents.
+            guard let reduction = c.node.op.collectiveReduction else { return [nil] }
+            return [c.add(.allReduce(reduction), [c.cotangent])]
+        },
     ]
 
     /// max/min: the cotangent goes to the operand that was chosen (the first one on ties).

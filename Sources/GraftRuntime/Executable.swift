@@ -29,6 +29,8 @@ public final class Executable: @unchecked Sendable {
     public var profiles = false
     /// Seconds spent in each kernel over the runs made while `profiles` was set.
     public private(set) var kernelSeconds: [Double] = []
+    /// The group `all_reduce` combines values across: this process alone by default.
+    public var communicator: any Communicator = SingleProcess()
 
     let workers: WorkerPool
     private let arena: UnsafeMutableRawPointer
@@ -214,6 +216,9 @@ public final class Executable: @unchecked Sendable {
         case .scatterAdd(let rows, let columns, let count, let indices, let updates, let result):
             Executable.scatterAdd(rows: rows, columns: columns, count: count,
                                   indices: pointers[indices]!, updates: pointers[updates]!, into: pointers[result]!)
+        case .allReduce(let reduction, let count, let operand, let result):
+            pointers[result]!.update(from: pointers[operand]!, count: count)
+            communicator.allReduce(pointers[result]!, count: count, reduction)
         }
     }
 }

@@ -56,6 +56,7 @@ let opExamples: [OpExample] = [
     OpExample(op: .gather, operands: [f32(10, 4), i32(2, 3)], result: f32(2, 3, 4)),
     OpExample(op: .gather, operands: [f32(10, 4), i32()], result: f32(4)),
     OpExample(op: .scatterAdd, operands: [i32(2, 3), f32(2, 3, 4)], result: f32(10, 4)),
+    OpExample(op: .allReduce(.sum), operands: [f32(2, 3)], result: f32(2, 3)),
     OpExample(op: .randomUniform(seed: 3), operands: [f32()], result: f32(2, 5)),
     OpExample(op: .randomUniform(seed: -1), operands: [i32()], result: f32()),
     OpExample(op: .matmul(transposeA: false, transposeB: false), operands: [f32(4, 3), f32(3, 2)], result: f32(4, 2)),

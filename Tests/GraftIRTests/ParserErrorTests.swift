@@ -85,6 +85,8 @@ let badTexts: [BadText] = [
         2, 26, "iota: unknown attribute 'keep'"),
     bad("bad compare direction", lines(header, "  %0 = compare(%x, %x) {direction = gte} : bool[2,3]", "  return %x : f32[2,3]", "}"),
         2, 37, "compare: unknown direction 'gte' (expected one of eq, ne, lt, le, gt, ge)"),
+    bad("unknown all_reduce reduction", lines(header, "  %0 = all_reduce(%x) {reduction = max} : f32[2,3]", "  return %0 : f32[2,3]", "}"),
+        2, 36, "all_reduce: attribute 'reduction' must be one of sum, mean, not 'max'"),
     bad("compare direction given a bool", lines(header, "  %0 = compare(%x, %x) {direction = true} : bool[2,3]", "  return %x : f32[2,3]", "}"),
         2, 37, "compare: attribute 'direction' must be a word"),
     bad("attribute given twice", lines(header, "  %0 = iota() {axis = 0, axis = 0} : i32[2]", "  return %x : f32[2,3]", "}"), 2, 26, "attribute 'axis' is given twice"),

@@ -64,6 +64,7 @@ let everyOpText = lines(
     "  %50 = max_pool2d_select(%img, %49) {padding = [1, 1], stride = [2, 2], window = [3, 3]} : f32[2,1,3,3]",
     "  %51 = avg_pool2d(%img) {padding = [0, 1], stride = [2, 1], window = [2, 3]} : f32[2,1,2,5]",
     "  %52 = avg_pool2d_grad(%51) {padding = [0, 1], stride = [2, 1], window = [2, 3]} : f32[2,1,5,5]  loc(\"model.swift\":28)",
+    "  %53 = all_reduce(%52) {reduction = mean} : f32[2,1,5,5]",
     "  assign @w, %43  loc(\"model.swift\":30:5)",
     "  assign @momentum, %41",
     "  assign @count, %42  loc(\"model.swift\":31)",

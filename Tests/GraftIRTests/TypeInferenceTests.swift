@@ -223,6 +223,12 @@ struct TypeInferenceTests {
         #expect(typeError(.randomUniform(seed: 0), [f32()], declared: i32(3)) == "random_uniform: the result must be f32, got i32[3]")
     }
 
+    @Test("all_reduce keeps its operand's type, which must be floating-point")
+    func allReduceTypes() throws {
+        #expect(try TypeInference.resultType(of: .allReduce(.mean), operands: [f32(4, 5)], declared: nil) == f32(4, 5))
+        #expect(typeError(.allReduce(.sum), [i32(3)]) == "all_reduce: expects a floating-point operand, got i32[3]")
+    }
+
     @Test("transpose permutes the shape", arguments: [
         ([1, 0], [3, 2]), ([0, 1], [2, 3]),
     ])

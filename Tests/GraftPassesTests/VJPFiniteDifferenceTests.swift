@@ -181,6 +181,10 @@ struct VJPCase: Sendable, CustomTestStringConvertible {
         VJPCase("gather", "gather(@t, %i) : f32[2,2,4]", params: "t : f32[3,4]", inputs: "i: i32[2,2]"),
         VJPCase("scatter_add", "scatter_add(%i, @u) : f32[3,2]", params: "u : f32[4,2]", inputs: "i: i32[4]"),
 
+        // Collectives, in a group of one (CollectiveGradientTests checks a group of three)
+        VJPCase("all_reduce sum", "all_reduce(@x) {reduction = sum} : f32[2,3]", params: "x : f32[2,3]"),
+        VJPCase("all_reduce mean", "all_reduce(@x) {reduction = mean} : f32[2,3]", params: "x : f32[2,3]"),
+
         // Contraction
         // Non-square operands make a misplaced transpose an ill-typed graph; square ones make it a
         // well-typed graph with wrong values, which only the finite differences catch.

@@ -1,5 +1,5 @@
 // KernelCall: what the runtime executes for each kernel of a fusion plan: a compiled loop, a
-// BLAS matrix product, a convolution or a scatter-add. The backend builds the list (`CompiledKernels.calls`);
+// BLAS matrix product, a convolution, a scatter-add or an all-reduce. The backend builds the list (`CompiledKernels.calls`);
 // the runtime runs it without looking at ops.
 
 import GraftIR
@@ -16,6 +16,9 @@ public enum KernelCall {
     /// `scatter_add`: `result` (`rows × columns`) zeroed, then each of the `count` rows of
     /// `updates` added at its entry of `indices` (clamped to the table).
     case scatterAdd(rows: Int, columns: Int, count: Int, indices: ValueID, updates: ValueID, result: ValueID)
+    /// `all_reduce`: `operand`'s `count` floats combined across the replicas into `result` by
+    /// the executable's communicator.
+    case allReduce(CollectiveReduction, count: Int, operand: ValueID, result: ValueID)
 }
 
 /// A convolution (or one of its gradients) over a batch, with the generated code it runs.
@@ -46,6 +49,12 @@ enum ContractionCall {
         let (rows, columns) = (node.type.shape[0], node.type.shape[1])
         return .scatterAdd(rows: rows, columns: columns, count: graph[node.operands[0]].type.elementCount,
                            indices: node.operands[0], updates: node.operands[1], result: root)
+    }
+
+    static let allReduce: Builder = { graph, root, _ in
+        let node = graph[root]
+        guard let reduction = node.op.collectiveReduction else { fatalError("not an all_reduce: \(node.op.name)") }
+        return .allReduce(reduction, count: node.type.elementCount, operand: node.operands[0], result: root)
     }
 
     static let convolution: Builder = { graph, root, compiled in

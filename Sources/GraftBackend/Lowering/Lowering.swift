@@ -144,6 +144,9 @@ enum Lowering: Sendable {
         .maxPool2dSelect: .indexed(needsDimensions: true, PoolingLowering.maxPool2dSelect),
         .avgPool2d: .indexed(needsDimensions: true, PoolingLowering.avgPool2d),
         .avgPool2dGrad: .indexed(needsDimensions: true, PoolingLowering.avgPool2dGrad),
+
+        // MARK: Collectives (the runtime's communicator)
+        .allReduce: .contraction(ContractionCall.allReduce),
     ]
 }
 
