@@ -74,7 +74,6 @@ extension ExampleOptions {
 
 /// Runs `body`, printing a thrown error as `[file:line: ]error: …` and exiting with status 1.
 public func runExample(_ body: () throws -> Void) {
-    setvbuf(stdout, nil, _IOLBF, 0)   // lines in order with the progress on stderr, also in a log
     do {
         try body()
     } catch let error as Diagnostic {

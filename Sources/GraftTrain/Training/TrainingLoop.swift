@@ -68,6 +68,9 @@ public final class TrainingLoop {
     ///   when an output in `finiteOutputs` stops being finite.
     @discardableResult
     public func run(stopAt: Int? = nil) throws -> Float {
+        // What the program printed before (buffered stdout) comes before the progress and log
+        // lines (stderr), also when both go to one file.
+        fflush(nil)
         let manager = FileManager.default
         try manager.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         // A run killed while writing a checkpoint leaves its temporary file; the checkpoint
