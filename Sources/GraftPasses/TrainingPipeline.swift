@@ -16,6 +16,19 @@ public enum TargetUpdate: String, Sendable, CaseIterable {
     case none
 }
 
+/// How a step is split across replicas that each train on a shard of the global batch.
+public enum DataParallelism: Hashable, Sendable {
+    /// One process, the whole batch.
+    case none
+    /// Data parallelism over `replicas` replicas with batch statistics (BatchNorm's, the loss)
+    /// over the global batch (`CrossReplicaStatistics`) and gradients averaged over the
+    /// replicas: the same step as one process on the whole batch.
+    case crossReplica(replicas: Int)
+    /// Data parallelism with each replica's BatchNorm normalising by its own shard's
+    /// statistics (as with per-device statistics): only the gradients are averaged.
+    case perReplica
+}
+
 /// Stages of compilation whose graph `graft dump` can print.
 public enum PipelineStage: String, Sendable, CaseIterable {
     /// The forward graph as declared.
@@ -27,15 +40,19 @@ public enum PipelineStage: String, Sendable, CaseIterable {
 }
 
 /// The rewrites from a declared forward graph (output 0: the loss) to one training step:
-/// target network, reverse-mode gradients, optimizer update, EMA update, simplification.
+/// target network, cross-replica statistics, reverse-mode gradients, their average over the
+/// replicas, optimizer update, EMA update, simplification.
 public struct TrainingPipeline: Sendable {
     public var target: TargetUpdate
     /// The optimizer rewrite (`LARS`, `SGD`, `AdamW`).
     public var optimizer: any Pass & Sendable
+    /// Whether the step is one replica's of a data-parallel group, and how.
+    public var dataParallelism: DataParallelism
 
-    public init(target: TargetUpdate, optimizer: any Pass & Sendable) {
+    public init(target: TargetUpdate, optimizer: any Pass & Sendable, dataParallelism: DataParallelism = .none) {
         self.target = target
         self.optimizer = optimizer
+        self.dataParallelism = dataParallelism
     }
 
     /// The passes that produce `stage` from the traced graph, in order.
@@ -43,8 +60,10 @@ public struct TrainingPipeline: Sendable {
         var passes: [any Pass] = []
         guard stage != .traced else { return passes }
         if target == .ema || target == .frozen { passes.append(MakeTarget()) }
+        if case .crossReplica(let replicas) = dataParallelism { passes.append(CrossReplicaStatistics(replicas: replicas)) }
         passes.append(Autodiff())
         guard stage != .autodiff else { return passes }
+        if dataParallelism != .none { passes.append(GradientAllReduce()) }
         passes.append(optimizer)
         if target == .ema { passes.append(EMAUpdate()) }
         passes += TrainingPipeline.simplification
@@ -74,5 +93,6 @@ public enum PassRegistry {
         "sgd": SGD(momentum: 0.9, nesterov: true, weightDecay: 5e-4),
         "adamw": AdamW(), "ema": EMAUpdate(), "constant-fold": ConstantFolding(), "simplify": AlgebraicSimplification(),
         "cse": CommonSubexpressionElimination(), "dce": DeadCodeElimination(),
+        "gradient-all-reduce": GradientAllReduce(),
     ]
 }
