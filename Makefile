@@ -2,16 +2,17 @@
 #
 #   make deps    install the Debian packages Graft needs (only those missing)
 #   make build   build everything (debug)
-#   make test    install what is missing, build, run the whole test suite, then build the
-#                examples package and run each example for a few steps
+#   make test    install what is missing, build, run the whole test suite (and its
+#                data-parallel tests again under mpirun -np 2), then build the examples
+#                package and run each example for a few steps
 #   make examples  build the examples (Examples/, a separate package using Graft by path) and
 #                run each with its default settings, printing its final metric
 #   make train   train BYOL on Fashion-MNIST, then print its linear probe and kNN beside the baselines
 
-DEBIAN_PACKAGES := llvm-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist graphviz
+DEBIAN_PACKAGES := llvm-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist graphviz libopenmpi-dev openmpi-bin
 SWIFT ?= swift
 
-.PHONY: deps build test train examples examples-smoke
+.PHONY: deps build test test-mpi train examples examples-smoke
 
 deps:
 	@missing=""; \
@@ -30,7 +31,14 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) test-mpi
 	$(MAKE) examples-smoke
+
+# The data-parallel suite again as the two ranks of an MPI job (Open MPI; as root it needs
+# --allow-run-as-root): each rank trains on half of each batch and must match one process.
+MPIRUN := mpirun --allow-run-as-root --oversubscribe
+test-mpi: deps
+	$(MPIRUN) -np 2 "$$($(SWIFT) build --show-bin-path)/GraftPackageTests.xctest" --testing-library swift-testing --filter DataParallelTests
 
 EXAMPLES := lenet autoencoder byol-custom-encoder
 

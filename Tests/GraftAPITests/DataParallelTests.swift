@@ -1,7 +1,8 @@
-// Data parallelism in one process: a BatchNorm network trained by 2 replicas on halves of each
-// batch (replicas on threads, a LocalGroup between them) against one process on whole
-// batches. With cross-replica statistics the two are the same computation; with per-replica
-// statistics they are measurably not.
+// Data parallelism: a BatchNorm network trained by 2 replicas on halves of each batch against
+// one process on whole batches, with the replicas on threads of this process (a LocalGroup)
+// and, under `mpirun -np 2`, as the ranks of an MPI job (`make test` runs that too). With
+// cross-replica statistics the two are the same computation; with per-replica statistics
+// they are measurably not.
 
 import Testing
 import Foundation
@@ -66,6 +67,30 @@ private func singleProcess() throws -> (losses: [Float], variables: [String: Hos
     return (losses, single.variables)
 }
 
+/// Replica `rank`'s 5 steps on its shard of each batch (examples 4r..<4r+4), with `replica`'s
+/// communicator.
+private func train(_ replica: TrainingStep, rank: Int) throws -> (losses: [Float], variables: [String: HostTensor]) {
+    let losses = try batches(5, batch: 8).map { batch in
+        try replica.run(["images": HostTensor(TensorType(.f32, [4, 1, 6, 6]), Array(batch.images[(rank * 144)..<((rank + 1) * 144)])),
+                         "labels": HostTensor(TensorType(.i32, [4]), Array(batch.labels[(rank * 4)..<((rank + 1) * 4)]))])[0].scalars[0]
+    }
+    return (losses, replica.variables)
+}
+
+/// Checks replica results against one process's: losses within 1e-5, variables within 1e-4.
+private func expectSameStep(_ replica: (losses: [Float], variables: [String: HostTensor]),
+                            as single: (losses: [Float], variables: [String: HostTensor])) throws {
+    for (got, want) in zip(replica.losses, single.losses) {
+        #expect(abs(got - want) <= 1e-5 * abs(want), "loss \(got) on a replica, \(want) in one process")
+    }
+    for (name, value) in single.variables {
+        let got = try #require(replica.variables[name])
+        for (a, b) in zip(got.scalars, value.scalars) {
+            #expect(abs(a - b) <= 1e-4 * max(1, abs(b)), "\(name): \(a) on a replica, \(b) in one process")
+        }
+    }
+}
+
 /// The same 5 steps on 2 replicas of batch 4 (replica r takes examples 4r..<4r+4 of each batch).
 private func twoReplicas(_ parallelism: DataParallelism) throws -> [(losses: [Float], variables: [String: HostTensor])] {
     let group = LocalGroup(size: 2)
@@ -74,36 +99,29 @@ private func twoReplicas(_ parallelism: DataParallelism) throws -> [(losses: [Fl
         replica.executable.communicator = group.communicator(rank: rank)
         return replica
     }
-    let data = batches(5, batch: 8)
     final class Steps: @unchecked Sendable { let steps: [TrainingStep]; init(_ steps: [TrainingStep]) { self.steps = steps } }
     let shared = Steps(steps)
-    return try onThreads(2) { rank in
-        let replica = shared.steps[rank]
-        let losses = try data.map { batch in
-            try replica.run(["images": HostTensor(TensorType(.f32, [4, 1, 6, 6]), Array(batch.images[(rank * 144)..<((rank + 1) * 144)])),
-                             "labels": HostTensor(TensorType(.i32, [4]), Array(batch.labels[(rank * 4)..<((rank + 1) * 4)]))])[0].scalars[0]
-        }
-        return (losses, replica.variables)
-    }
+    return try onThreads(2) { rank in try train(shared.steps[rank], rank: rank) }
 }
 
 @Suite struct DataParallelTests {
     @Test func twoReplicasWithCrossReplicaStatisticsAreOneProcess() throws {
-        let (losses, variables) = try singleProcess()
+        let single = try singleProcess()
         let replicas = try twoReplicas(.crossReplica(replicas: 2))
-        for replica in replicas {
-            for (got, want) in zip(replica.losses, losses) {
-                #expect(abs(got - want) <= 1e-5 * abs(want), "loss \(got) on a replica, \(want) in one process")
-            }
-            for (name, value) in variables {
-                let got = try #require(replica.variables[name])
-                for (a, b) in zip(got.scalars, value.scalars) {
-                    #expect(abs(a - b) <= 1e-4 * max(1, abs(b)), "\(name): \(a) on a replica, \(b) in one process")
-                }
-            }
-        }
+        for replica in replicas { try expectSameStep(replica, as: single) }
         // The replicas stay identical, bit for bit.
         #expect(replicas[0].variables == replicas[1].variables)
+    }
+
+    /// Under `mpirun -np 2` (`make test` runs this suite so): the two ranks are the replicas.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] != nil, "runs under mpirun -np 2"))
+    func twoMPIRanksAreOneProcess() throws {
+        let communicator = try #require(try MPICommunicator.fromEnvironment())
+        try #require(communicator.size == 2, "run with mpirun -np 2, not \(communicator.size)")
+        let replica = try step(try network(batch: 4), .crossReplica(replicas: 2))
+        replica.executable.communicator = communicator
+        try expectSameStep(try train(replica, rank: communicator.rank), as: try singleProcess())
+        print("rank \(communicator.rank) of \(communicator.size): 5 steps on 4 images each match one process on 8")
     }
 
     @Test func perReplicaStatisticsAreMeasurablyAnotherStep() throws {
