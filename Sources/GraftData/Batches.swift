@@ -58,6 +58,9 @@ public struct Batches: Sendable {
     public let shuffles: Bool
     /// Threads that augment a batch.
     public var threads = 2
+    /// This replica's part of each batch in data-parallel training (`shard(_:of:)`): rows
+    /// `rank·B/count ..< (rank+1)·B/count` of the global batch of B. `(0, 1)`: all of it.
+    public private(set) var shard = (rank: 0, count: 1)
 
     /// - Throws: a `Diagnostic` if the batch size is not positive or exceeds the dataset.
     public init(_ dataset: Dataset, batchSize: Int, content: BatchContent, seed: UInt64, shuffles: Bool = true) throws {
@@ -75,8 +78,28 @@ public struct Batches: Sendable {
     /// Full batches in one epoch.
     public var stepsPerEpoch: Int { dataset.count / batchSize }
 
-    /// The type of each tensor a batch holds, by name.
+    /// The rows of each batch this replica gets: `batchSize / shard.count`.
+    public var shardSize: Int { batchSize / shard.count }
+
+    /// The same batches, of which replica `rank` of `count` gets its rows only: the global
+    /// batches (order and augmentations) of one process, split along the batch axis.
+    /// - Throws: a `Diagnostic` if the batch size does not divide by `count` or `rank` is not
+    ///   in `0..<count`.
+    public func shard(_ rank: Int, of count: Int) throws -> Batches {
+        guard count >= 1, (0..<count).contains(rank) else {
+            throw Diagnostic("replica \(rank) of \(count) is not a replica of the group; ranks are 0..<\(count)")
+        }
+        guard batchSize % count == 0 else {
+            throw Diagnostic("the batch size \(batchSize) does not split evenly across \(count) replicas; give a batch size that is a multiple of \(count)")
+        }
+        var sharded = self
+        sharded.shard = (rank, count)
+        return sharded
+    }
+
+    /// The type of each tensor a batch holds, by name (this replica's rows).
     public var inputTypes: [String: TensorType] {
+        let batchSize = shardSize
         let images = TensorType(.f32, [batchSize, dataset.channels, dataset.height, dataset.width])
         switch content {
         case .images(let name, _): return [name: images]
@@ -96,7 +119,7 @@ public struct Batches: Sendable {
                 throw Diagnostic("the model's input %\(name) (\(inputs[name]!)) is not in the data's batches, which give \(Batches.list(given)); name the model's inputs after the data, or choose another BatchContent")
             }
             guard type == inputs[name]! else {
-                throw Diagnostic("the model's input %\(name) is \(inputs[name]!) but the data gives \(type) (\(dataset.name): \(imageSize) images, batch \(batchSize)); declare the input with the data's shape, or change the batch size")
+                throw Diagnostic("the model's input %\(name) is \(inputs[name]!) but the data gives \(type) (\(dataset.name): \(imageSize) images, batch \(shardSize)\(shard.count > 1 ? " per replica" : "")); declare the input with the data's shape, or change the batch size")
             }
         }
         for name in given.keys.sorted() where inputs[name] == nil {
@@ -123,8 +146,10 @@ public struct Batches: Sendable {
     /// of epoch `k / stepsPerEpoch`), the next always prepared in the background.
     public func stream(fromStep: Int = 0) -> BatchStream { BatchStream(self, fromStep: fromStep) }
 
-    func prepare(epoch: Int, step: Int, indices: [Int]) -> Batch {
+    func prepare(epoch: Int, step: Int, indices global: [Int]) -> Batch {
         let start = DispatchTime.now().uptimeNanoseconds
+        let batchSize = shardSize
+        let indices = Array(global[(shard.rank * batchSize)..<((shard.rank + 1) * batchSize)])
         let images = TensorType(.f32, [batchSize, dataset.channels, dataset.height, dataset.width])
         var tensors: [String: HostTensor] = [:]
         switch content {

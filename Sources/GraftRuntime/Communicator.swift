@@ -14,6 +14,29 @@ public protocol Communicator: AnyObject, Sendable {
     /// Replaces `count` floats at `buffer` by their elementwise sum (or mean) over every
     /// replica's buffer; every replica calls it with the same `count` and gets the same result.
     func allReduce(_ buffer: UnsafeMutablePointer<Float>, count: Int, _ reduction: CollectiveReduction)
+    /// Replaces `count` floats at `buffer` on every replica by rank 0's.
+    func broadcast(_ buffer: UnsafeMutablePointer<Float>, count: Int)
+}
+
+extension Communicator {
+    /// A broadcast as an all-reduce: every replica but rank 0 contributes zeros, so the sum
+    /// is rank 0's values exactly.
+    public func broadcast(_ buffer: UnsafeMutablePointer<Float>, count: Int) {
+        if rank != 0 { buffer.update(repeating: 0, count: count) }
+        allReduce(buffer, count: count, .sum)
+    }
+
+    /// Whether every replica holds the same `fingerprint` (e.g. a hash of its model and
+    /// options), as each sees it: all of them learn a mismatch, not only some.
+    public func allAgree(on fingerprint: UInt64) -> Bool {
+        // The fingerprint as four 16-bit parts, exact in Float, against rank 0's.
+        let mine = (0..<4).map { Float((fingerprint >> (16 * UInt64($0))) & 0xFFFF) }
+        var rankZero = mine
+        rankZero.withUnsafeMutableBufferPointer { broadcast($0.baseAddress!, count: 4) }
+        var disagreeing: [Float] = [rankZero == mine ? 0 : 1]
+        disagreeing.withUnsafeMutableBufferPointer { allReduce($0.baseAddress!, count: 1, .sum) }
+        return disagreeing[0] == 0
+    }
 }
 
 /// A group of one: `all_reduce` leaves its buffer as it is.

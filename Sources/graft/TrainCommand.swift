@@ -64,9 +64,16 @@ struct TrainCommand: ParsableCommand {
         options.weightDecay = weightDecay
         do {
             let trainer = try Trainer(options, resume: resume)
-            FileHandle.standardError.write(Data("training \(trainer.options.model) on \(trainer.train.name): \(trainer.train.count) images, batch \(trainer.options.batchSize), \(trainer.options.epochs) epochs; step compiled in \(String(format: "%.2f", trainer.step.executable.compileSeconds)) s\n".utf8))
+            // Under mpirun every rank trains; rank 0 reports.
+            let group = trainer.step.communicator
+            let replicas = group.size > 1 ? " on \(group.size) ranks of \(trainer.options.batchSize / group.size)" : ""
+            if group.rank == 0 {
+                FileHandle.standardError.write(Data("training \(trainer.options.model) on \(trainer.train.name): \(trainer.train.count) images, batch \(trainer.options.batchSize)\(replicas), \(trainer.options.epochs) epochs; step compiled in \(String(format: "%.2f", trainer.step.executable.compileSeconds)) s\n".utf8))
+            }
             let loss = try trainer.run(stopAt: stopAtStep)
-            print("trained \(trainer.options.model): final loss \(loss); checkpoint \(trainer.checkpointPath), metrics \(trainer.metricsPath)")
+            if group.rank == 0 {
+                print("trained \(trainer.options.model): final loss \(loss); checkpoint \(trainer.checkpointPath), metrics \(trainer.metricsPath)")
+            }
         } catch let interrupted as TrainingInterrupted {
             FileHandle.standardError.write(Data("\(interrupted)\n".utf8))
             throw ExitCode(130)

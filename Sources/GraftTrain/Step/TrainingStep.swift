@@ -129,6 +129,28 @@ public final class TrainingStep {
         return Printer().print(graph)
     }
 
+    // MARK: Replicas
+
+    /// The group this step is one replica of (data-parallel training); a single process by
+    /// default. Set it before the first `run`.
+    public var communicator: any Communicator {
+        get { executable.communicator }
+        set { executable.communicator = newValue }
+    }
+
+    /// Gives every replica rank 0's params, state and position, so a group starts from one
+    /// state (as after `restore` on rank 0 alone).
+    public func broadcastVariables() {
+        for name in executable.variableNames {
+            var value = executable.variable(name)!
+            value.scalars.withUnsafeMutableBufferPointer { communicator.broadcast($0.baseAddress!, count: $0.count) }
+            try! executable.setVariable(name, value)   // the same name and type it was read with
+        }
+        var position = [Float(stepsTaken)]
+        position.withUnsafeMutableBufferPointer { communicator.broadcast($0.baseAddress!, count: 1) }
+        stepsTaken = Int(position[0])
+    }
+
     // MARK: Variables
 
     /// Every param, state and optimizer buffer, by name.

@@ -15,6 +15,11 @@ import GraftCheckpoint
 /// (T) and the labels. The learning rate (warm-up, then cosine) and BYOL's τ (cosine from
 /// τ_base to 1) are computed from the optimizer step. The run's options are stored in every
 /// checkpoint, so a resumed run continues the same schedules bit for bit.
+///
+/// Started by `mpirun -np N`, each rank is one replica of a data-parallel step: it compiles the
+/// step for its shard (the batch divided by N) with cross-replica statistics, trains on rows
+/// `rank·B/N ..< (rank+1)·B/N` of the global batches a single process would see, starts from
+/// rank 0's state, and leaves the log, checkpoints and progress to rank 0 (Docs/Distributed.md).
 public final class Trainer {
     public let options: TrainingOptions
     public let entry: ModelEntry
@@ -59,15 +64,32 @@ public final class Trainer {
         let content: BatchContent = entry.isSelfSupervised
             ? .views("view1", "view2", BYOLAugmentation(view1: view1, view2: view2))
             : .labeledImages(images: "images", labels: "labels", augmentation: view1)
-        let data = try Batches(train, batchSize: options.batchSize, content: content, seed: options.seed)
+        var data = try Batches(train, batchSize: options.batchSize, content: content, seed: options.seed)
+        let communicator = try MPICommunicator.fromEnvironment()
+        let replicas = communicator?.size ?? 1
+        if let communicator, replicas > 1 {
+            data = try data.shard(communicator.rank, of: replicas)
+            entry.pipeline.dataParallelism = .crossReplica(replicas: replicas)
+        }
         let totalSteps = Swift.max(options.epochs * data.stepsPerEpoch, 1)
         let base = options.learningRate ?? (entry.isSelfSupervised ? LearningRateSchedule.byolBase(batchSize: options.batchSize) : 0.1)
         let learningRate = LearningRateSchedule(base: base, warmupSteps: Int(options.warmupEpochs * Double(data.stepsPerEpoch)),
                                                 totalSteps: totalSteps)
         let tau = TargetDecaySchedule(base: options.tauBase, totalSteps: totalSteps)
-        step = try TrainingStep(entry.trace(options.batchSize, options.seed), pipeline: entry.pipeline,
+        step = try TrainingStep(entry.trace(data.shardSize, options.seed), pipeline: entry.pipeline,
                                 learningRate: learningRate, tau: entry.isSelfSupervised ? tau : nil)
         if let checkpoint, let resume { try step.restore(checkpoint, path: resume) }
+        if let communicator, replicas > 1 {
+            step.communicator = communicator
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let fingerprint = Trainer.fingerprint([String(decoding: try encoder.encode(options), as: UTF8.self),
+                                                   "images=\(train.count)", "step=\(step.stepsTaken)", "graph=\(step.graph.name)"])
+            guard communicator.allAgree(on: fingerprint) else {
+                throw Diagnostic("rank \(communicator.rank) of this mpirun job has another model, options, data or checkpoint than rank 0; start every rank with the same command, data and files")
+            }
+            step.broadcastVariables()
+        }
 
         loop = try TrainingLoop(step: step, data: data, epochs: options.epochs, outputDirectory: options.outputDirectory,
                                 outputNames: entry.isSelfSupervised ? ["loss", "z_std"] : ["loss"])
@@ -85,6 +107,13 @@ public final class Trainer {
     @discardableResult
     public func run(stopAt: Int? = nil) throws -> Float {
         try loop.run(stopAt: stopAt)
+    }
+
+    /// A 64-bit FNV-1a hash of `lines`, the same in every process.
+    static func fingerprint(_ lines: [String]) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in lines.joined(separator: "\n").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
     }
 
     /// `optimizer` with its weight decay set to `weightDecay`.

@@ -71,8 +71,12 @@ public final class TrainingLoop {
         // What the program printed before (buffered stdout) comes before the progress and log
         // lines (stderr), also when both go to one file.
         fflush(nil)
+        // In data-parallel training every replica runs this loop on its shard; rank 0 alone
+        // writes the log, the checkpoints, the plots and the progress line.
+        let writes = step.communicator.rank == 0
+        let (progress, log) = writes ? (self.progress, self.log) : ({ _ in }, { _ in })
         let manager = FileManager.default
-        try manager.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        if writes { try manager.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) }
         // A run killed while writing a checkpoint leaves its temporary file; the checkpoint
         // itself is always whole. Clear such leftovers.
         let checkpointName = URL(fileURLWithPath: checkpointPath).lastPathComponent
@@ -82,9 +86,9 @@ public final class TrainingLoop {
         let startStep = step.stepsTaken
         let stepsPerEpoch = data.stepsPerEpoch
         let batchSize = data.batchSize
-        let metrics = try MetricsLog(path: metricsPath, keepingStepsUpTo: startStep > 0 ? startStep : nil)
+        let metrics = writes ? try MetricsLog(path: metricsPath, keepingStepsUpTo: startStep > 0 ? startStep : nil) : nil
         if startStep == 0 {
-            metrics.write(["event": "start", "step": 0, "model": step.graph.name, "batch_size": batchSize, "epochs": epochs])
+            metrics?.write(["event": "start", "step": 0, "model": step.graph.name, "batch_size": batchSize, "epochs": epochs])
         }
         let batches = data.stream(fromStep: startStep)
         interruptRequested = 0
@@ -127,7 +131,7 @@ public final class TrainingLoop {
                                              "data_preparation_fraction": windowPreparation / Swift.max(windowCompute, 1e-9)]
                 for (name, value) in scalars { record[name] = Double(value) }
                 if let tau { record["tau"] = tau }
-                metrics.write(record)
+                metrics?.write(record)
                 windowStart = Date()
                 windowImages = 0
                 windowWait = 0
@@ -145,32 +149,39 @@ public final class TrainingLoop {
             }
             let endOfEpoch = stepIndex % stepsPerEpoch == 0
             let stopping = stepIndex == stopAt
-            if endOfEpoch || (checkpointEvery > 0 && stepIndex % checkpointEvery == 0) || interruptRequested != 0 || stopping {
+            // Replicas stop together: a Ctrl-C seen by any of them stops all at this step.
+            var interrupted = interruptRequested != 0
+            if step.communicator.size > 1 {
+                var flag: [Float] = [interrupted ? 1 : 0]
+                flag.withUnsafeMutableBufferPointer { step.communicator.allReduce($0.baseAddress!, count: 1, .sum) }
+                interrupted = flag[0] > 0
+            }
+            if writes, endOfEpoch || (checkpointEvery > 0 && stepIndex % checkpointEvery == 0) || interrupted || stopping {
                 try step.save(to: checkpointPath, metadata: checkpointMetadata)
             }
-            if endOfEpoch, let epochEnd {
+            if writes, endOfEpoch, let epochEnd {
                 let epoch = stepIndex / stepsPerEpoch
                 let measured = try epochEnd(epoch)
                 if !measured.isEmpty {
                     var record: [String: Any] = ["step": stepIndex, "epoch": epoch]
                     for (name, value) in measured { record[name] = value }
-                    metrics.write(record)
+                    metrics?.write(record)
                     progress("")
                     log("epoch \(epoch): " + ([("loss", Double(lastLoss))] + measured.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
                         .map { String(format: "%@ %.4f", $0.0, $0.1) }.joined(separator: ", "))
                 }
             }
-            if interruptRequested != 0 {
+            if interrupted {
                 log("\ninterrupted: saved \(checkpointPath) at step \(stepIndex); resume from it")
                 throw TrainingInterrupted(step: stepIndex)
             }
             if stopping {
-                try writePlots()
+                if writes { try writePlots() }
                 log("\nstopped at step \(stepIndex) as asked; resume from \(checkpointPath)")
                 return lastLoss
             }
         }
-        try writePlots()
+        if writes { try writePlots() }
         log("")
         return lastLoss
     }
