@@ -67,9 +67,14 @@ public final class Trainer {
         var data = try Batches(train, batchSize: options.batchSize, content: content, seed: options.seed)
         let communicator = try MPICommunicator.fromEnvironment()
         let replicas = communicator?.size ?? 1
+        // The machine's cores shared by the ranks on it (Open MPI says how many there are).
+        var threads = 2
         if let communicator, replicas > 1 {
             data = try data.shard(communicator.rank, of: replicas)
             entry.pipeline.dataParallelism = .crossReplica(replicas: replicas)
+            let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? replicas
+            threads = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount / Swift.max(local, 1))
+            data.threads = threads
         }
         let totalSteps = Swift.max(options.epochs * data.stepsPerEpoch, 1)
         let base = options.learningRate ?? (entry.isSelfSupervised ? LearningRateSchedule.byolBase(batchSize: options.batchSize) : 0.1)
@@ -77,7 +82,7 @@ public final class Trainer {
                                                 totalSteps: totalSteps)
         let tau = TargetDecaySchedule(base: options.tauBase, totalSteps: totalSteps)
         step = try TrainingStep(entry.trace(data.shardSize, options.seed), pipeline: entry.pipeline,
-                                learningRate: learningRate, tau: entry.isSelfSupervised ? tau : nil)
+                                learningRate: learningRate, tau: entry.isSelfSupervised ? tau : nil, threads: threads)
         if let checkpoint, let resume { try step.restore(checkpoint, path: resume) }
         if let communicator, replicas > 1 {
             step.communicator = communicator
