@@ -50,6 +50,9 @@ struct DumpCommand: ParsableCommand {
     @Flag(name: .long, help: "With --stage fused --format dot: list every op of each kernel as `%name = op : type` (by default the first few ops and a count).")
     var dotDetail = false
 
+    @Option(name: .long, help: "Print one replica's step of data-parallel training over N replicas (a declared model's batch divided by N, cross-replica statistics, gradients averaged).")
+    var replicas: Int?
+
     func validate() throws {
         if entry == nil {
             guard model == "-" || FileManager.default.fileExists(atPath: model) else {
@@ -66,6 +69,12 @@ struct DumpCommand: ParsableCommand {
         }
         if let batchSize, batchSize < 1 {
             throw ValidationError("--batch-size must be at least 1, got \(batchSize)")
+        }
+        if let replicas {
+            guard replicas >= 1, replicas <= 4096 else { throw ValidationError("--replicas must be between 1 and 4096, got \(replicas)") }
+            if let entry, (batchSize ?? entry.defaultBatchSize) % replicas != 0 {
+                throw ValidationError("--replicas \(replicas) does not divide the batch size \(batchSize ?? entry.defaultBatchSize); give a batch size that is a multiple of it")
+            }
         }
         if dotDetail && (stage != .fused || printing.format != .dot) {
             throw ValidationError("--dot-detail applies to the fused DOT picture only; add --stage fused --format dot")
@@ -99,10 +108,13 @@ struct DumpCommand: ParsableCommand {
 
     /// The graph to start from (traced or parsed) and the pipeline that compiles it.
     private func source() throws -> (Graph, TrainingPipeline) {
-        if let entry {
-            return (try entry.trace(batchSize ?? entry.defaultBatchSize, seed ?? 0).graph, entry.pipeline)
+        let parallelism: DataParallelism = replicas.map { .crossReplica(replicas: $0) } ?? .none
+        if var entry {
+            entry.pipeline.dataParallelism = parallelism
+            return (try entry.trace((batchSize ?? entry.defaultBatchSize) / (replicas ?? 1), seed ?? 0).graph, entry.pipeline)
         }
+        // An IR file's shapes are already one replica's.
         let graph = try Parser.parse(try readIRText(model), file: model == "-" ? "<stdin>" : model)
-        return (graph, TrainingPipeline(target: target ?? .none, optimizer: PassRegistry.all[optimizer ?? "sgd"]!))
+        return (graph, TrainingPipeline(target: target ?? .none, optimizer: PassRegistry.all[optimizer ?? "sgd"]!, dataParallelism: parallelism))
     }
 }

@@ -256,6 +256,19 @@ func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws 
         #expect(svg.stdout.contains("<svg") && svg.stdout.contains("conv2d_filter_grad"))
     }
 
+    @Test func dumpShowsOneReplicasDataParallelStep() throws {
+        let graft = try graftBinary()
+        let dump = try run(graft, ["dump", "byol-t", "--replicas", "2", "--after-all"])
+        #expect(dump.status == 0, "\(dump.stderr)")
+        #expect(dump.stdout.contains("// ----- IR after cross-replica-statistics ----- //"))
+        #expect(dump.stdout.contains("// ----- IR after gradient-all-reduce ----- //"))
+        #expect(dump.stdout.contains("graph @byol_t(%view1: f32[64,1,28,28]"))
+        #expect(dump.stdout.contains("all_reduce("))
+        let uneven = try run(graft, ["dump", "byol-t", "--replicas", "3"])
+        #expect(uneven.status != 0)
+        #expect(uneven.stderr.contains("--replicas 3 does not divide the batch size 128"), "\(uneven.stderr)")
+    }
+
     @Test func optReportsMalformedTextWithItsLocationAndFails() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("graft-bad-\(UUID().uuidString).gir")
         try "graph @g(%x: f32[2]) -> (f32[2]) {\n  %0 = frobnicate(%x) : f32[2]\n  return %0 : f32[2]\n}\n"

@@ -38,22 +38,6 @@ private func writeSafetensors(_ tensors: [(name: String, shape: [Int], values: [
     try Data(bytes + json + data).write(to: url)
 }
 
-/// The f32 tensors of a safetensors file, read byte by byte here.
-private func readSafetensors(_ url: URL) throws -> [String: [Float]] {
-    let bytes = [UInt8](try Data(contentsOf: url))
-    let length = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-    let header = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as! [String: Any]
-    var tensors: [String: [Float]] = [:]
-    for (name, entry) in header where name != "__metadata__" {
-        let offsets = (entry as! [String: Any])["data_offsets"] as! [Int]
-        let data = bytes[(8 + length + offsets[0])..<(8 + length + offsets[1])]
-        tensors[name] = stride(from: data.startIndex, to: data.endIndex, by: 4).map { index in
-            Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(data[index + $1]) << (8 * UInt32($1)) })
-        }
-    }
-    return tensors
-}
-
 @Suite struct IRFileCommandTests {
     @Test func dumpCompilesAnIRFileAtEveryStage() throws {
         let directory = try temporaryDirectory()
@@ -124,7 +108,7 @@ private func readSafetensors(_ url: URL) throws -> [String: [Float]] {
         let given = try run(graft, ["run", file.path, "--inputs", inputs.path, "--variables", variables.path, "-o", outputs.path, "--compare"])
         #expect(given.status == 0, "\(given.stderr)")
         #expect(given.stdout.contains("output 0: largest difference from the interpreter 0.0"), "\(given.stdout)")
-        let written = try readSafetensors(outputs)
+        let written = try readF32Safetensors(outputs)
         #expect(written["output.0"] == [4.5])
         #expect(written["output.1"] == [0.5, -2, 6])
         #expect(written["w"] == [0.5, -1, 2])

@@ -107,7 +107,7 @@ struct RoundTripTests {
     func everyOpMeaning() throws {
         let graph = try Parser.parse(everyOpText, file: "every.gir")
         #expect(graph.name == "every_op")
-        #expect(graph.nodes.count == 4 + 4 + 53)
+        #expect(graph.nodes.count == 4 + 4 + 54)
         #expect(graph.inputs.map { graph[$0].op } == [.input("x"), .input("y"), .input("n"), .input("img")])
         #expect(graph.params.map { graph[$0].op } == [.param("w"), .param("conv.weight")])
         #expect(graph.states.map { graph[$0].op } == [.state("momentum"), .state("count")])

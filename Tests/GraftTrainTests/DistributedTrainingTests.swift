@@ -5,24 +5,6 @@ import Testing
 import Foundation
 import GraftTestSupport
 
-/// The f32 tensors of a safetensors file, read byte by byte here.
-private func tensors(_ url: URL) throws -> [String: [Float]] {
-    let bytes = [UInt8](try Data(contentsOf: url))
-    let length = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-    let header = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as! [String: Any]
-    var result: [String: [Float]] = [:]
-    for (name, entry) in header where name != "__metadata__" {
-        let entry = entry as! [String: Any]
-        guard entry["dtype"] as? String == "F32" else { continue }
-        let offsets = entry["data_offsets"] as! [Int]
-        let data = bytes[(8 + length + offsets[0])..<(8 + length + offsets[1])]
-        result[name] = stride(from: data.startIndex, to: data.endIndex, by: 4).map { index in
-            Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(data[index + $1]) << (8 * UInt32($1)) })
-        }
-    }
-    return result
-}
-
 /// The losses of a metrics log, in order.
 private func losses(_ url: URL) throws -> [Double] {
     try String(decoding: Data(contentsOf: url), as: UTF8.self).split(separator: "\n").compactMap { line in
@@ -56,8 +38,8 @@ private func losses(_ url: URL) throws -> [Double] {
         let twoLosses = try losses(root.appendingPathComponent("two/metrics.jsonl"))
         #expect(!oneLosses.isEmpty && twoLosses.count == oneLosses.count, "\(oneLosses) \(twoLosses)")
         for (a, b) in zip(twoLosses, oneLosses) { #expect(abs(a - b) <= 1e-5 * abs(b), "loss \(a) with 2 ranks, \(b) in one process") }
-        let one = try tensors(root.appendingPathComponent("one/checkpoint.safetensors"))
-        let two = try tensors(root.appendingPathComponent("two/checkpoint.safetensors"))
+        let one = try readF32Safetensors(root.appendingPathComponent("one/checkpoint.safetensors"))
+        let two = try readF32Safetensors(root.appendingPathComponent("two/checkpoint.safetensors"))
         #expect(one.keys.sorted() == two.keys.sorted())
         var worst = 0.0, worstName = ""
         for (name, values) in one {
