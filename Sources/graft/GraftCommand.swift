@@ -45,10 +45,11 @@ struct PrintOptions: ParsableArguments {
 /// - Throws: a `Diagnostic` naming the file if it cannot be read or is not UTF-8 text.
 func readIRText(_ file: String) throws -> String {
     if file == "-" { return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue,
-          let data = FileManager.default.contents(atPath: file) else {
-        throw Diagnostic("cannot read '\(file)': no such file, a directory, or not readable; pass an IR text file (`graft dump MODEL --stage traced > model.gir` writes one)")
+    let data: Data
+    do {
+        data = Data(try RegularFile.contents(of: file, what: "the IR file"))
+    } catch let error as Diagnostic {
+        throw Diagnostic(error.message, notes: ["pass an IR text file (`graft dump MODEL --stage traced > model.gir` writes one)"])
     }
     guard let text = String(data: data, encoding: .utf8) else {
         throw Diagnostic("'\(file)' is not UTF-8 text; graft reads the IR text form (Docs/IR.md)")
@@ -69,5 +70,48 @@ func validateWritableFile(_ path: String, flag: String) throws {
     }
     guard FileManager.default.isWritableFile(atPath: parent) else {
         throw ValidationError("\(flag) '\(path)': the directory '\(parent)' is not writable")
+    }
+}
+
+/// Checks, before any work starts, that `path` is a writable directory or can be created as
+/// one: an existing path must be a directory; otherwise its nearest existing ancestor must be a
+/// writable directory.
+func validateOutputDirectory(_ path: String, flag: String) throws {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+        guard isDirectory.boolValue else {
+            throw ValidationError("\(flag) '\(path)' exists and is not a directory; give a directory (it is created if missing)")
+        }
+        guard FileManager.default.isWritableFile(atPath: path) else {
+            throw ValidationError("\(flag) '\(path)': the directory is not writable; choose another")
+        }
+        return
+    }
+    var ancestor = URL(fileURLWithPath: path).deletingLastPathComponent()
+    while !FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDirectory) && ancestor.path != "/" {
+        ancestor = ancestor.deletingLastPathComponent()
+    }
+    guard isDirectory.boolValue else {
+        throw ValidationError("\(flag) '\(path)': '\(ancestor.path)' is not a directory, so the directory cannot be created; choose another path")
+    }
+    guard FileManager.default.isWritableFile(atPath: ancestor.path) else {
+        throw ValidationError("\(flag) '\(path)': '\(ancestor.path)' is not writable, so the directory cannot be created; choose another path")
+    }
+}
+
+/// Refuses an output file that is one of the command's inputs (the same file, by device and
+/// inode, or the same path), which writing would replace.
+func validateDistinctOutput(_ output: String, flag: String, inputs: [String]) throws {
+    var outputStatus = stat()
+    let outputExists = stat(output, &outputStatus) == 0
+    let outputPath = URL(fileURLWithPath: output).standardizedFileURL.path
+    for input in inputs {
+        var inputStatus = stat()
+        let same = outputExists && stat(input, &inputStatus) == 0
+            ? inputStatus.st_dev == outputStatus.st_dev && inputStatus.st_ino == outputStatus.st_ino
+            : URL(fileURLWithPath: input).standardizedFileURL.path == outputPath
+        if same {
+            throw ValidationError("\(flag) '\(output)' is the input '\(input)'; writing it would replace the input, so give another file")
+        }
     }
 }

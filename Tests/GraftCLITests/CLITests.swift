@@ -256,7 +256,7 @@ func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws 
     @Test func optReportsAMissingFile() throws {
         let result = try run(try graftBinary(), ["opt", "/nonexistent/model.gir"])
         #expect(result.status != 0)
-        #expect(result.stderr.contains("cannot read '/nonexistent/model.gir'"))
+        #expect(result.stderr.contains("/nonexistent/model.gir: cannot open the IR file"))
     }
 
     @Test func dumpRejectsAnUnknownModelAndBadFlags() throws {

@@ -186,7 +186,10 @@ public final class TrainingStep {
         guard let step = try checkpoint.values(TrainingStep.stepKey, as: UInt64.self).first else {
             throw Diagnostic("'\(path)' has no '\(TrainingStep.stepKey)' tensor; it is not a complete training checkpoint")
         }
-        stepsTaken = Int(step)
+        guard let taken = Int(exactly: step), taken <= Int(Int32.max) else {
+            throw Diagnostic("'\(path)' says the run took \(step) steps, more than any run takes; the file is damaged or was edited")
+        }
+        stepsTaken = taken
     }
 
     // MARK: Inference

@@ -41,9 +41,7 @@ public final class MetricsLog {
 
     /// Every object in a metrics log.
     public static func read(_ path: String) throws -> [[String: Any]] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw Diagnostic("cannot read the metrics log '\(path)': no such file")
-        }
+        let data = try RegularFile.contents(of: path, what: "the metrics log")
         return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }

@@ -27,9 +27,13 @@ public final class Trainer {
     public var metricsPath: String { loop.metricsPath }
 
     /// Loads the data and compiles the step; with `resume`, restores a checkpoint's values.
+    /// - Throws: a `Diagnostic` for options outside `TrainingOptions.problem`'s rules (given,
+    ///   or stored in the checkpoint), data that does not fit the model, and a checkpoint that
+    ///   is not a resumable run of this model (incomplete, another model, a finished run).
     public init(_ options: TrainingOptions, resume: String? = nil) throws {
         var options = options
         var checkpoint: Checkpoint?
+        if let problem = options.problem, resume == nil { throw Diagnostic(problem) }
         if let resume {
             let loaded = try Checkpoint.read(from: resume)
             let saved = try TrainingCheckpoint.options(of: loaded, path: resume)
@@ -61,6 +65,7 @@ public final class Trainer {
             : .labeledImages(images: "images", labels: "labels", augmentation: view1)
         let data = try Batches(train, batchSize: options.batchSize, content: content, seed: options.seed)
         let totalSteps = Swift.max(options.epochs * data.stepsPerEpoch, 1)
+        if let checkpoint, let resume { try Trainer.checkResumable(checkpoint, path: resume, totalSteps: totalSteps, options: options) }
         let base = options.learningRate ?? (entry.isSelfSupervised ? LearningRateSchedule.byolBase(batchSize: options.batchSize) : 0.1)
         let learningRate = LearningRateSchedule(base: base, warmupSteps: Int(options.warmupEpochs * Double(data.stepsPerEpoch)),
                                                 totalSteps: totalSteps)
@@ -77,6 +82,22 @@ public final class Trainer {
             let monitor = try KNNMonitor(entry: entry, train: train, test: test, options: options)
             let step = self.step
             loop.epochEnd = { _ in ["knn_accuracy": try monitor.measure(step.variables)] }
+        }
+    }
+
+    /// Refuses, before compiling, a checkpoint whose step is not inside the run it belongs to:
+    /// a finished run (nothing to resume) or a step past the end (a damaged file).
+    static func checkResumable(_ checkpoint: Checkpoint, path: String, totalSteps: Int, options: TrainingOptions) throws {
+        guard let raw = try checkpoint.values(TrainingStep.stepKey, as: UInt64.self).first else {
+            throw Diagnostic("'\(path)' has no '\(TrainingStep.stepKey)' tensor; it is not a complete training checkpoint")
+        }
+        guard raw < UInt64(totalSteps) else {
+            if raw == UInt64(totalSteps) {
+                throw Diagnostic("'\(path)' is a finished run: it took all \(totalSteps) steps of its \(options.epochs) epochs, so there is nothing to resume",
+                                 notes: ["evaluate it with `graft eval \(path)`, or start a new run with more --epochs"])
+            }
+            throw Diagnostic("'\(path)' is at step \(raw), past the \(totalSteps) steps of its run (\(options.epochs) epochs of \(totalSteps / options.epochs) steps on \(options.dataDirectory))",
+                             notes: ["the file was edited, or the dataset changed since it was written; use an intact checkpoint and the same data"])
         }
     }
 

@@ -69,7 +69,15 @@ public final class TrainingLoop {
     @discardableResult
     public func run(stopAt: Int? = nil) throws -> Float {
         let manager = FileManager.default
-        try manager.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        if let stopAt, stopAt <= step.stepsTaken || stopAt > totalSteps {
+            throw Diagnostic("--stop-at-step \(stopAt) is outside the steps left to run, \(step.stepsTaken + 1) to \(totalSteps); give a step in that range")
+        }
+        do {
+            try manager.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw Diagnostic("cannot create the output directory '\(outputDirectory)': \((error as NSError).localizedDescription)",
+                             notes: ["give --out a directory that can be created and written"])
+        }
         // A run killed while writing a checkpoint leaves its temporary file; the checkpoint
         // itself is always whole. Clear such leftovers.
         let checkpointName = URL(fileURLWithPath: checkpointPath).lastPathComponent
