@@ -47,6 +47,9 @@ public final class Executable: @unchecked Sendable {
         let lowered = try BackendPipeline.lower(graph, cache: cache ?? Executable.sharedCache())
         (plan, memory, kernels, calls) = (lowered.plan, lowered.memory, lowered.kernels, lowered.calls)
         workers = WorkerPool(count: Swift.max(1, threads))
+        let variableBytes = MemoryBudget.total(graph.nodes.filter(\.op.isVariable).map { MemoryBudget.bytes(of: $0.type) })
+        try MemoryBudget.check(MemoryBudget.total([memory.peakBytes, variableBytes]),
+                               for: "@\(graph.name) (a memory plan of \(MemoryBudget.describe(memory.peakBytes)) and \(MemoryBudget.describe(variableBytes)) of params and state)")
 
         arena = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(memory.peakBytes, MemoryPlan.alignment), alignment: MemoryPlan.alignment)
         pointers = [UnsafeMutablePointer<Float>?](repeating: nil, count: graph.nodes.count)

@@ -39,7 +39,7 @@ struct DumpCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the IR after every pass up to the stage, each after a `// ----- IR after <pass> ----- //` header.")
     var afterAll = false
 
-    @Option(name: .long, help: "Batch size (default: the model's reference batch size).")
+    @Option(name: .long, parsing: .unconditional, help: "Batch size (default: the model's reference batch size; at most \(TrainingOptions.limits.batchSize)).")
     var batchSize: Int?
 
     @Option(name: .long, help: "Seed for parameter initialisation.")
@@ -64,8 +64,8 @@ struct DumpCommand: ParsableCommand {
         } else if optimizer != nil || target != nil {
             throw ValidationError("--optimizer and --target apply to IR files; '\(model)' is a declared model with its own pipeline (see `graft models`)")
         }
-        if let batchSize, batchSize < 1 {
-            throw ValidationError("--batch-size must be at least 1, got \(batchSize)")
+        if let batchSize, !(1...TrainingOptions.limits.batchSize).contains(batchSize) {
+            throw ValidationError("--batch-size must be between 1 and \(TrainingOptions.limits.batchSize), got \(batchSize)")
         }
         if dotDetail && (stage != .fused || printing.format != .dot) {
             throw ValidationError("--dot-detail applies to the fused DOT picture only; add --stage fused --format dot")

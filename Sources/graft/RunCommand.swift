@@ -34,7 +34,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Seed for the variables' initial values and for random inputs.")
     var seed: UInt64 = 0
 
-    @Option(name: .long, help: "Random integer inputs are drawn from 0..<N.")
+    @Option(name: .long, parsing: .unconditional, help: "Random integer inputs are drawn from 0..<N.")
     var indexBound: Int = 2
 
     @Flag(name: .long, help: "Run in the reference interpreter instead of compiling.")
@@ -57,6 +57,11 @@ struct RunCommand: ParsableCommand {
         do {
             let graph = try Parser.parse(try readIRText(file), file: file == "-" ? "<stdin>" : file)
             try Verifier.verify(graph)
+            // Inputs, params and state are allocated here; the interpreter also holds every value.
+            let inputIDs = Set(graph.inputs)
+            let held = graph.nodes.indices.filter { interpreter || compare || graph[$0].op.isVariable || inputIDs.contains($0) }
+            try MemoryBudget.check(MemoryBudget.total(held.map { MemoryBudget.bytes(of: graph[$0].type) }),
+                                   for: "'\(file)': @\(graph.name)'s \(interpreter || compare ? "values in the interpreter" : "inputs, params and state")")
             let variableValues = try initialVariables(of: graph)
             let inputValues = try inputs(of: graph)
             let result: InterpreterResult
