@@ -73,9 +73,11 @@ struct DumpCommand: ParsableCommand {
     }
 
     func run() throws {
+        var irText = ""
         do {
+            if entry == nil { irText = try readIRText(model) }
             let pipelineStage = afterAll && stage == .traced ? PipelineStage.optimized : stage.passStage
-            let (start, pipeline) = try source()
+            let (start, pipeline) = try source(irText: irText)
             if afterAll {
                 print(PassManager.header(after: entry == nil ? "parse" : "trace"))
                 print(printing.render(start), terminator: "")
@@ -93,16 +95,17 @@ struct DumpCommand: ParsableCommand {
                 print(printing.render(graph), terminator: "")
             }
         } catch {
-            exitWithDiagnostic(error)
+            exitWithDiagnostic(entry == nil ? locate(error, inIRFile: model, text: irText) : error)
         }
     }
 
     /// The graph to start from (traced or parsed) and the pipeline that compiles it.
-    private func source() throws -> (Graph, TrainingPipeline) {
+    private func source(irText: String) throws -> (Graph, TrainingPipeline) {
         if let entry {
             return (try entry.trace(batchSize ?? entry.defaultBatchSize, seed ?? 0).graph, entry.pipeline)
         }
-        let graph = try Parser.parse(try readIRText(model), file: model == "-" ? "<stdin>" : model)
+        let graph = try Parser.parse(irText, file: model == "-" ? "<stdin>" : model)
         return (graph, TrainingPipeline(target: target ?? .none, optimizer: PassRegistry.all[optimizer ?? "sgd"]!))
     }
 }
+

@@ -115,3 +115,15 @@ func validateDistinctOutput(_ output: String, flag: String, inputs: [String]) th
         }
     }
 }
+
+/// `error`, located in the IR file it is about: a `Diagnostic` without a location (a pass
+/// refusing the graph as a whole, such as an optimizer run before autodiff) gets the line of
+/// the file's `graph @name(...)` header, so every error names its file and line.
+func locate(_ error: Error, inIRFile file: String, text: String) -> Error {
+    guard let diagnostic = error as? Diagnostic, diagnostic.location == nil else { return error }
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    let header = lines.firstIndex { $0.drop { $0 == " " }.hasPrefix("graph ") } ?? 0
+    var located = diagnostic
+    located.location = SourceLocation(file: file == "-" ? "<stdin>" : file, line: header + 1)
+    return located
+}

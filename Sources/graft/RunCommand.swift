@@ -54,8 +54,10 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        var text = ""
         do {
-            let graph = try Parser.parse(try readIRText(file), file: file == "-" ? "<stdin>" : file)
+            text = try readIRText(file)
+            let graph = try Parser.parse(text, file: file == "-" ? "<stdin>" : file)
             try Verifier.verify(graph)
             // Inputs, params and state are allocated here; the interpreter also holds every value.
             let inputIDs = Set(graph.inputs)
@@ -87,7 +89,7 @@ struct RunCommand: ParsableCommand {
                 print("wrote \(result.outputs.count) outputs and \(result.variables.count) variables to \(output)")
             }
         } catch {
-            exitWithDiagnostic(error)
+            exitWithDiagnostic(locate(error, inIRFile: file, text: text))
         }
     }
 
