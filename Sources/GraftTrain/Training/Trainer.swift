@@ -70,7 +70,15 @@ public final class Trainer {
         let learningRate = LearningRateSchedule(base: base, warmupSteps: Int(options.warmupEpochs * Double(data.stepsPerEpoch)),
                                                 totalSteps: totalSteps)
         let tau = TargetDecaySchedule(base: options.tauBase, totalSteps: totalSteps)
-        step = try TrainingStep(entry.trace(options.batchSize, options.seed), pipeline: entry.pipeline,
+        // The data against the model's inputs before the step is compiled (the loop checks
+        // the same again): a dataset of another image size or channel count fails at once.
+        let traced = try entry.trace(options.batchSize, options.seed)
+        var modelInputs: [String: TensorType] = [:]
+        for id in traced.graph.inputs {
+            if case .input(let name) = traced.graph[id].op { modelInputs[name] = traced.graph[id].type }
+        }
+        try data.check(against: modelInputs)
+        step = try TrainingStep(traced, pipeline: entry.pipeline,
                                 learningRate: learningRate, tau: entry.isSelfSupervised ? tau : nil)
         if let checkpoint, let resume { try step.restore(checkpoint, path: resume) }
 
