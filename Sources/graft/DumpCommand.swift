@@ -42,7 +42,7 @@ struct DumpCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Batch size (default: the model's reference batch size; at most \(TrainingOptions.limits.batchSize)).")
     var batchSize: Int?
 
-    @Option(name: .long, help: "Seed for parameter initialisation.")
+    @Option(name: .long, parsing: .unconditional, help: "Seed for parameter initialisation.")
     var seed: UInt64?
 
     @OptionGroup var printing: PrintOptions

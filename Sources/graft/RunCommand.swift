@@ -31,7 +31,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Write the outputs and the variables after the run to this safetensors file.")
     var output: String?
 
-    @Option(name: .long, help: "Seed for the variables' initial values and for random inputs.")
+    @Option(name: .long, parsing: .unconditional, help: "Seed for the variables' initial values and for random inputs.")
     var seed: UInt64 = 0
 
     @Option(name: .long, parsing: .unconditional, help: "Random integer inputs are drawn from 0..<N.")
@@ -50,7 +50,10 @@ struct RunCommand: ParsableCommand {
         if interpreter && compare {
             throw ValidationError("--compare already runs the interpreter beside the compiled graph; give one of --interpreter and --compare")
         }
-        if let output { try validateWritableFile(output, flag: "--output") }
+        if let output {
+            try validateWritableFile(output, flag: "--output")
+            try validateDistinctOutput(output, flag: "--output", inputs: [file] + [inputs, variables].compactMap { $0 })
+        }
     }
 
     func run() throws {
