@@ -57,10 +57,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        var text = ""
         do {
-            text = try readIRText(file)
-            let graph = try Parser.parse(text, file: file == "-" ? "<stdin>" : file)
+            let graph = try Parser.parse(try readIRText(file), file: file == "-" ? "<stdin>" : file)
             try Verifier.verify(graph)
             // Inputs, params and state are allocated here; the interpreter also holds every value.
             let inputIDs = Set(graph.inputs)
@@ -92,7 +90,7 @@ struct RunCommand: ParsableCommand {
                 print("wrote \(result.outputs.count) outputs and \(result.variables.count) variables to \(output)")
             }
         } catch {
-            exitWithDiagnostic(locate(error, inIRFile: file, text: text))
+            exitWithDiagnostic(error)
         }
     }
 

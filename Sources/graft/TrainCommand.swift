@@ -96,7 +96,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let options = self.options
         do {
-            let trainer = try Trainer(options, resume: resume)
+            let trainer = try Trainer(options, resume: resume, stopAt: stopAtStep)
             FileHandle.standardError.write(Data("training \(trainer.options.model) on \(trainer.train.name): \(trainer.train.count) images, batch \(trainer.options.batchSize), \(trainer.options.epochs) epochs; step compiled in \(String(format: "%.2f", trainer.step.executable.compileSeconds)) s\n".utf8))
             let loss = try trainer.run(stopAt: stopAtStep)
             print("trained \(trainer.options.model): final loss \(loss); checkpoint \(trainer.checkpointPath), metrics \(trainer.metricsPath)")

@@ -30,7 +30,8 @@ public final class Trainer {
     /// - Throws: a `Diagnostic` for options outside `TrainingOptions.problem`'s rules (given,
     ///   or stored in the checkpoint), data that does not fit the model, and a checkpoint that
     ///   is not a resumable run of this model (incomplete, another model, a finished run).
-    public init(_ options: TrainingOptions, resume: String? = nil) throws {
+    /// - Parameter stopAt: the step `run` will stop at, checked here against the run's steps.
+    public init(_ options: TrainingOptions, resume: String? = nil, stopAt: Int? = nil) throws {
         var options = options
         var checkpoint: Checkpoint?
         if let problem = options.problem, resume == nil { throw Diagnostic(problem) }
@@ -65,7 +66,13 @@ public final class Trainer {
             : .labeledImages(images: "images", labels: "labels", augmentation: view1)
         let data = try Batches(train, batchSize: options.batchSize, content: content, seed: options.seed)
         let totalSteps = Swift.max(options.epochs * data.stepsPerEpoch, 1)
-        if let checkpoint, let resume { try Trainer.checkResumable(checkpoint, path: resume, totalSteps: totalSteps, options: options) }
+        var startStep = 0
+        if let checkpoint, let resume {
+            startStep = try Trainer.checkResumable(checkpoint, path: resume, totalSteps: totalSteps, options: options)
+        }
+        if let stopAt, stopAt <= startStep || stopAt > totalSteps {
+            throw Diagnostic("--stop-at-step \(stopAt) is outside the steps left to run, \(startStep + 1) to \(totalSteps); give a step in that range")
+        }
         let base = options.learningRate ?? (entry.isSelfSupervised ? LearningRateSchedule.byolBase(batchSize: options.batchSize) : 0.1)
         let learningRate = LearningRateSchedule(base: base, warmupSteps: Int(options.warmupEpochs * Double(data.stepsPerEpoch)),
                                                 totalSteps: totalSteps)
@@ -95,7 +102,9 @@ public final class Trainer {
 
     /// Refuses, before compiling, a checkpoint whose step is not inside the run it belongs to:
     /// a finished run (nothing to resume) or a step past the end (a damaged file).
-    static func checkResumable(_ checkpoint: Checkpoint, path: String, totalSteps: Int, options: TrainingOptions) throws {
+    /// Returns the checkpoint's step.
+    @discardableResult
+    static func checkResumable(_ checkpoint: Checkpoint, path: String, totalSteps: Int, options: TrainingOptions) throws -> Int {
         guard let raw = try checkpoint.values(TrainingStep.stepKey, as: UInt64.self).first else {
             throw Diagnostic("'\(path)' has no '\(TrainingStep.stepKey)' tensor; it is not a complete training checkpoint")
         }
@@ -107,6 +116,7 @@ public final class Trainer {
             throw Diagnostic("'\(path)' is at step \(raw), past the \(totalSteps) steps of its run (\(options.epochs) epochs of \(totalSteps / options.epochs) steps on \(options.dataDirectory))",
                              notes: ["the file was edited, or the dataset changed since it was written; use an intact checkpoint and the same data"])
         }
+        return Int(raw)
     }
 
     /// Runs the remaining steps (or up to `stopAt`, saving a checkpoint there); returns the

@@ -4,6 +4,7 @@
 import Foundation
 import GraftIR
 import GraftCheckpoint
+import GraftModels
 
 /// A `graft train` checkpoint is a `TrainingStep` checkpoint (every param, state and
 /// optimizer buffer, and the optimizer step `graft.step`) whose metadata also holds the run's
@@ -24,6 +25,10 @@ public enum TrainingCheckpoint {
         guard checkpoint.metadata["format"] == TrainingStep.checkpointFormat, let json = checkpoint.metadata["options"],
               let options = try? JSONDecoder().decode(TrainingOptions.self, from: Data(json.utf8)) else {
             throw Diagnostic("'\(path)' is a safetensors file but not a checkpoint of graft train (no \(TrainingStep.checkpointFormat) metadata with the run's options); pass a checkpoint.safetensors written by graft train")
+        }
+        guard ModelCatalog.model(named: options.model) != nil else {
+            throw Diagnostic("'\(path)' was trained as '\(options.model)', which this graft does not declare (see `graft models`)",
+                             notes: ["it was written by another version of graft, or edited"])
         }
         if let problem = options.problem {
             throw Diagnostic("'\(path)': the run's options stored in it are invalid: \(problem)",
