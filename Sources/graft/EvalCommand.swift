@@ -51,7 +51,7 @@ struct EvalCommand: ParsableCommand {
         guard (0...TrainingOptions.limits.images).contains(trainImages) else {
             throw ValidationError("--train-images must be between 0 and \(TrainingOptions.limits.images), got \(trainImages)")
         }
-        if let checkpoint { try TrainCommand.diagnosed { try RegularFile.check(checkpoint, what: "the checkpoint") } }
+        if let checkpoint { try asValidation { try RegularFile.check(checkpoint, what: "the checkpoint") } }
     }
 
     func run() throws {

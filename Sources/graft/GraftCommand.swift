@@ -57,6 +57,14 @@ func readIRText(_ file: String) throws -> String {
     return text
 }
 
+/// `body`'s result; a `Diagnostic` it throws becomes a `ValidationError` with its text, for
+/// checks of files in `validate()` (so they are reported like bad flags, before any work).
+func asValidation<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as Diagnostic {
+        throw ValidationError(([error.message] + error.notes.map { "note: \($0)" }).joined(separator: "\n"))
+    }
+}
+
 /// Checks, before any work starts, that `path` can be written as a file: not a directory,
 /// in an existing, writable directory.
 func validateWritableFile(_ path: String, flag: String) throws {

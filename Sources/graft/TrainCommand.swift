@@ -75,7 +75,7 @@ struct TrainCommand: ParsableCommand {
             }
             // Reading the checkpoint is cheap beside loading data and compiling: its kind, its
             // options and the model it was trained as are checked before any work starts.
-            let saved = try Self.diagnosed { try TrainingCheckpoint.options(of: try Checkpoint.read(from: resume), path: resume) }
+            let saved = try asValidation { try TrainingCheckpoint.options(of: try Checkpoint.read(from: resume), path: resume) }
             if let model, model != saved.model {
                 throw ValidationError("'\(resume)' is a run of \(saved.model), not \(model); drop the model name to resume it, or start a new run of \(model)")
             }
@@ -84,13 +84,6 @@ struct TrainCommand: ParsableCommand {
             if let problem = options.problem { throw ValidationError(problem) }
         }
         if let out { try validateOutputDirectory(out, flag: "--out") }
-    }
-
-    /// `body`'s result; a `Diagnostic` it throws becomes a `ValidationError` with its text.
-    static func diagnosed<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as Diagnostic {
-            throw ValidationError(([error.message] + error.notes.map { "note: \($0)" }).joined(separator: "\n"))
-        }
     }
 
     func run() throws {
