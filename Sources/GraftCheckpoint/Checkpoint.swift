@@ -42,6 +42,23 @@ public struct Checkpoint: Hashable, Sendable {
         try naming(name) { try tensor(name).values(as: type) }
     }
 
+    /// `hostTensor(name)` of the checkpoint read from `path`; an error names the file.
+    public func hostTensor(_ name: String, from path: String) throws -> HostTensor {
+        try locating(path) { try hostTensor(name) }
+    }
+
+    /// `values(name, as: type)` of the checkpoint read from `path`; an error names the file.
+    public func values<Element: CheckpointElement>(_ name: String, as type: Element.Type, from path: String) throws -> [Element] {
+        try locating(path) { try values(name, as: type) }
+    }
+
+    /// Runs `body`, prefixing the error it reports with the file the checkpoint came from.
+    private func locating<Result>(_ path: String, _ body: () throws -> Result) throws -> Result {
+        do { return try body() } catch let diagnostic as Diagnostic {
+            throw Diagnostic("'\(path)': \(diagnostic.message)", notes: diagnostic.notes)
+        }
+    }
+
     /// Runs `body`, prefixing a dtype mismatch it reports with the tensor's name.
     private func naming<Result>(_ name: String, _ body: () throws -> Result) throws -> Result {
         do { return try body() } catch let diagnostic as Diagnostic where tensors[name] != nil {

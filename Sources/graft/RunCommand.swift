@@ -100,9 +100,9 @@ struct RunCommand: ParsableCommand {
         guard let path = variables else { return values }
         let checkpoint = try Checkpoint.read(from: path)
         var used = 0
-        for (name, tensor) in checkpoint.tensors {
+        for name in checkpoint.tensors.keys.sorted() {
             guard values[name] != nil, let id = graph.declaration(named: name) else { continue }
-            let value = try tensor.hostTensor()
+            let value = try checkpoint.hostTensor(name, from: path)
             guard value.type == graph[id].type else {
                 throw Diagnostic("'\(path)' holds '\(name)' as \(value.type) but @\(graph.name) declares it \(graph[id].type)")
             }
@@ -128,7 +128,7 @@ struct RunCommand: ParsableCommand {
                 guard let type = declared[name] else {
                     throw Diagnostic("'\(path)' has a tensor '\(name)', but @\(graph.name) has no input %\(name); its inputs are \(declared.keys.sorted().map { "%\($0)" }.joined(separator: ", "))")
                 }
-                let value = try checkpoint.hostTensor(name)
+                let value = try checkpoint.hostTensor(name, from: path)
                 guard value.type == type else {
                     throw Diagnostic("'\(path)' holds input '\(name)' as \(value.type) but @\(graph.name) declares %\(name): \(type)")
                 }

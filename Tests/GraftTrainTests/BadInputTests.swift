@@ -116,6 +116,28 @@ func sha256(_ path: String) throws -> String {
         for command in [["eval", edited, "--data", data.path], ["export", edited, "-o", root.appendingPathComponent("e.safetensors").path]] {
             try refuses(command, "'\(edited)' lacks 15 of the 45 tensors of byol-t's encoder: online.encoder.stage3.block0.bn1.bias")
         }
+        // Mutated bytes (mostly in the header) through export and eval: read, or refused
+        // naming the file; never a crash or a hang.
+        let campaign = FuzzCampaign("training-checkpoint", defaultCases: 6)
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: checkpoint)))
+        let headerEnd = 8 + Int(original[0]) + Int(original[1]) << 8 + Int(original[2]) << 16
+        for index in 0..<campaign.cases {
+            var random = campaign.random(index)
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                bytes = Bool.random(using: &random) || bytes.count <= headerEnd
+                    ? Mutate.bytes(Array(bytes.prefix(headerEnd)), &random) + bytes.dropFirst(headerEnd)
+                    : Mutate.bytes(bytes, &random, protecting: headerEnd)
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: edited))
+            for command in [["export", edited, "-o", root.appendingPathComponent("m.safetensors").path], ["eval", edited, "--data", "/nonexistent"]] {
+                let result = try runProgram(try graftBinary(), command, timeout: 60)
+                #expect(result.status < 124 && !result.stderr.contains("Fatal error") && !result.stderr.contains("bug in Graft"),
+                        "\(campaign.label(index)): \(command) exited \(result.status)\n\(result.stderr.suffix(1500))")
+                #expect(result.status == 0 || result.stderr.contains(edited) || result.stderr.contains("/nonexistent"),
+                        "\(campaign.label(index)): \(command): \(result.stderr)")
+            }
+        }
         // Export never writes over its input.
         try refuses(["export", checkpoint, "-o", checkpoint], "--output '\(checkpoint)' is the input")
         #expect(try runProgram(try graftBinary(), ["export", checkpoint, "-o", root.appendingPathComponent("e.safetensors").path]).status == 0)

@@ -18,7 +18,7 @@ public enum EncoderCheckpoint {
         var missing: [String] = []
         for name in expected.variables.keys.sorted() {
             guard checkpoint.tensors[name] != nil else { missing.append(name); continue }
-            let value = try checkpoint.hostTensor(name)
+            let value = try checkpoint.hostTensor(name, from: path)
             let declared = expected[expected.declaration(named: name)!].type
             guard value.type == declared else {
                 throw Diagnostic("'\(path)' holds '\(name)' as \(value.type), but \(model)'s encoder declares it \(declared); the file was written by a model of another shape")

@@ -105,7 +105,7 @@ public final class Trainer {
     /// Returns the checkpoint's step.
     @discardableResult
     static func checkResumable(_ checkpoint: Checkpoint, path: String, totalSteps: Int, options: TrainingOptions) throws -> Int {
-        guard let raw = try checkpoint.values(TrainingStep.stepKey, as: UInt64.self).first else {
+        guard let raw = try checkpoint.values(TrainingStep.stepKey, as: UInt64.self, from: path).first else {
             throw Diagnostic("'\(path)' has no '\(TrainingStep.stepKey)' tensor; it is not a complete training checkpoint")
         }
         guard raw < UInt64(totalSteps) else {
