@@ -28,6 +28,7 @@ import GraftTestSupport
             (["bench", "byol-t", "--steps", "0"], ["--batch-size", "--threads"]),
             (["run", graph, "--interpreter"], ["--index-bound", "--seed", "--output"]),
             (["export", missing + ".safetensors"], ["--output"]),
+            (["plot", missing + ".jsonl"], ["--output"]),
         ]
         let values = Mutate.numbers + FlagFuzzTests.otherValues
         var outcomes: [String: Int] = [:]
