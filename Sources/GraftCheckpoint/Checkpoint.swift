@@ -84,6 +84,7 @@ public struct Checkpoint: Hashable, Sendable {
     /// - Throws: a ``Diagnostic`` naming the file when a tensor is called `__metadata__` or the
     ///   file cannot be written; the previous file at `path`, if any, is then left as it was.
     public func write(to path: String) throws {
+        guard !path.isEmpty else { throw Diagnostic("cannot write a checkpoint to an empty path; give a file name") }
         let layout = try SafetensorsLayout(self, file: path)
         try writeAtomically(layout.chunks, to: path)
     }

@@ -68,6 +68,7 @@ func asValidation<T>(_ body: () throws -> T) throws -> T {
 /// Checks, before any work starts, that `path` can be written as a file: not a directory,
 /// in an existing, writable directory.
 func validateWritableFile(_ path: String, flag: String) throws {
+    guard !path.isEmpty else { throw ValidationError("\(flag) is empty; give a file name") }
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
         throw ValidationError("\(flag) '\(path)' is a directory; give a file name inside it")
@@ -85,6 +86,7 @@ func validateWritableFile(_ path: String, flag: String) throws {
 /// one: an existing path must be a directory; otherwise its nearest existing ancestor must be a
 /// writable directory.
 func validateOutputDirectory(_ path: String, flag: String) throws {
+    guard !path.isEmpty else { throw ValidationError("\(flag) is empty; give a directory") }
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
         guard isDirectory.boolValue else {

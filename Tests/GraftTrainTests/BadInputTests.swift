@@ -84,6 +84,7 @@ func sha256(_ path: String) throws -> String {
         try refuses(train + ["--lr", "nan"], "--lr must be a finite number")
         try refuses(train + ["--out", file], "--out '\(file)' exists and is not a directory")
         try refuses(train + ["--out", file + "/sub"], "is not a directory, so the directory cannot be created")
+        try refuses(["export", "/nonexistent.safetensors", "-o", ""], "--output is empty; give a file name")   // found by FlagFuzzTests
         try refuses(["dump", "byol-t", "--batch-size", "4611686018427387904"], "--batch-size must be between 1 and 65536, got 4611686018427387904")
         try refuses(["bench", "byol-t", "--batch-size", "1099511627776"], "--batch-size must be between 1 and 65536")
         try refuses(["eval", "--baseline", "raw-pixels", "--probe-epochs", "4611686018427387904"], "--probe-epochs must be between 1 and 10000")
