@@ -46,6 +46,17 @@ public enum RegularFile {
         close(try openForReading(path, what: what))
     }
 
+    /// Checks that `path`, if it exists, is a regular file, so that writing or appending to it
+    /// cannot block (a FIFO) or fail late (a directory).
+    public static func checkReplaceable(_ path: String, what: String) throws {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            throw Diagnostic("\(path): \(what) is \(kind(status.st_mode)), not a regular file",
+                             notes: ["remove it, or choose another output directory"])
+        }
+    }
+
     /// The whole content of the regular file at `path`.
     /// - Throws: a `Diagnostic` naming the path when it is not a readable regular file.
     public static func contents(of path: String, what: String) throws -> [UInt8] {

@@ -84,6 +84,12 @@ struct TrainCommand: ParsableCommand {
             if let problem = options.problem { throw ValidationError(problem) }
         }
         if let out { try validateOutputDirectory(out, flag: "--out") }
+        // The files the run writes in its directory must be regular files if they exist.
+        let directory = options.outputDirectory
+        try asValidation {
+            try RegularFile.checkReplaceable(directory + "/metrics.jsonl", what: "the metrics log")
+            try RegularFile.checkReplaceable(directory + "/checkpoint.safetensors", what: "the checkpoint")
+        }
     }
 
     func run() throws {

@@ -153,6 +153,11 @@ func sha256(_ path: String) throws -> String {
             try refuses(command, "\(fifo): the checkpoint is a FIFO (named pipe), not a regular file")
         }
         try refuses(["opt", root.path], "\(root.path): the IR file is a directory, not a regular file")
+        // A FIFO where the run would write its metrics is refused before any work.
+        let out = root.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        #expect(mkfifo(out.appendingPathComponent("metrics.jsonl").path, 0o600) == 0)
+        try refuses(["train", "byol-t", "--out", out.path], "\(out.path)/metrics.jsonl: the metrics log is a FIFO (named pipe), not a regular file")
     }
 
     @Test func dataTheModelCannotTakeAndEmptyDataAreRefused() throws {

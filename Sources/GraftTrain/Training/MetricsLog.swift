@@ -14,7 +14,9 @@ public final class MetricsLog {
     public init(path: String, keepingStepsUpTo step: Int?) throws {
         self.path = path
         let manager = FileManager.default
-        if let step, let data = manager.contents(atPath: path) {
+        try RegularFile.checkReplaceable(path, what: "the metrics log")
+        if let step, manager.fileExists(atPath: path) {
+            let data = try RegularFile.contents(of: path, what: "the metrics log")
             let kept = String(decoding: data, as: UTF8.self).split(separator: "\n").filter { line in
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                       let lineStep = object["step"] as? Int else { return false }
