@@ -87,7 +87,7 @@ func sha256(_ path: String) throws -> String {
         try refuses(["export", "/nonexistent.safetensors", "-o", ""], "--output is empty; give a file name")   // found by FlagFuzzTests
         try refuses(["dump", "byol-t", "--batch-size", "4611686018427387904"], "--batch-size must be between 1 and 65536, got 4611686018427387904")
         try refuses(["bench", "byol-t", "--batch-size", "1099511627776"], "--batch-size must be between 1 and 65536")
-        try refuses(["eval", "--baseline", "raw-pixels", "--probe-epochs", "4611686018427387904"], "--probe-epochs must be between 1 and 10000")
+        try refuses(["eval", "--baseline", "raw-pixels", "--data", "/nonexistent", "--probe-epochs", "4611686018427387904"], "--probe-epochs must be between 1 and 10000")
     }
 
     @Test func checkpointsAreCheckedLikeFlagsCompleteForTheirUseAndByteDeterministic() throws {
@@ -157,7 +157,7 @@ func sha256(_ path: String) throws -> String {
         let out = root.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         #expect(mkfifo(out.appendingPathComponent("metrics.jsonl").path, 0o600) == 0)
-        try refuses(["train", "byol-t", "--out", out.path], "\(out.path)/metrics.jsonl: the metrics log is a FIFO (named pipe), not a regular file")
+        try refuses(["train", "byol-t", "--data", "/nonexistent", "--out", out.path], "\(out.path)/metrics.jsonl: the metrics log is a FIFO (named pipe), not a regular file")
     }
 
     @Test func dataTheModelCannotTakeAndEmptyDataAreRefused() throws {
