@@ -5,6 +5,7 @@ import Testing
 import Foundation
 import GraftIR
 import GraftPasses
+import GraftDSL
 import GraftTestSupport
 
 /// Small graphs that between them use declarations, assigns, matmul, convolution, BatchNorm-like
@@ -40,6 +41,22 @@ private let seeds = [
     """,
 ]
 
+/// BYOL in miniature through the DSL: linear layers and a BatchNorm (params, running
+/// statistics and their assigns) under `online`, the second view under stop_gradient.
+private func miniatureBYOL() throws -> String {
+    let traced = try trace("mini_byol") { g in
+        let v1 = g.input("v1", shape: [4, 3]), v2 = g.input("v2", shape: [4, 3])
+        let online = g.scope("online")
+        let fc = Linear(online("fc"), inputSize: 3, outputSize: 2)
+        let bn = BatchNorm(online("bn"), features: 2)
+        let predictor = Linear(g.scope("predictor"), inputSize: 2, outputSize: 2)
+        let p = predictor(relu(bn(fc(v1))))
+        let z = stopGradient(relu(bn(fc(v2))))
+        return [((p - z) * (p - z)).mean()]
+    }
+    return Printer().print(traced.graph)
+}
+
 /// Words a mutation may put anywhere: op names, pass-sensitive names, types, attributes.
 private let words = ["%tau", "%learning_rate", "%step", "@target.w", "@online.w", "f32[]", "i32[2]", "f32[0]", "bool[3]",
                      "stop_gradient(%1)", "assign", "param", "state", "{init = zeros, role = weight}", "target_of = online.w",
@@ -47,12 +64,13 @@ private let words = ["%tau", "%learning_rate", "%step", "@target.w", "@online.w"
 
 @Suite struct IRFuzzTests {
     @Test func theSeedsParseAndVerify() throws {
-        for text in seeds { try Verifier.verify(try Parser.parse(text)) }
+        for text in seeds + [try miniatureBYOL()] { try Verifier.verify(try Parser.parse(text)) }
     }
 
     @Test func mutatedIRAndPassListsFailWithLocatedErrors() throws {
         let campaign = FuzzCampaign("ir", defaultCases: 400)
         let passes = PassRegistry.all.keys.sorted()
+        let seeds = seeds + [try miniatureBYOL()]
         var outcomes: [String: Int] = [:]
         defer { campaign.report(outcomes) }
         for index in 0..<campaign.cases {
