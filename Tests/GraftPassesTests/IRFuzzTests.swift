@@ -128,3 +128,4 @@ extension IRFuzzRegressionTests {
         #expect(graph.variables["target.w"]?.gradient == nil)
     }
 }
+
