@@ -65,12 +65,13 @@ public final class TrainingLoop {
     /// Runs from the step's position to the end (or to `stopAt`, saving a checkpoint there)
     /// and returns the last loss.
     /// - Throws: `TrainingInterrupted` after Ctrl-C (the checkpoint is saved), a `Diagnostic`
-    ///   when an output in `finiteOutputs` stops being finite.
+    ///   when an output in `finiteOutputs` stops being finite or `stopAt` is not one of the
+    ///   steps left to run.
     @discardableResult
     public func run(stopAt: Int? = nil) throws -> Float {
         let manager = FileManager.default
         if let stopAt, stopAt <= step.stepsTaken || stopAt > totalSteps {
-            throw Diagnostic("--stop-at-step \(stopAt) is outside the steps left to run, \(step.stepsTaken + 1) to \(totalSteps); give a step in that range")
+            throw Diagnostic("cannot stop at step \(stopAt): the steps left to run are \(step.stepsTaken + 1) to \(totalSteps); stop at a step in that range")
         }
         do {
             try manager.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
