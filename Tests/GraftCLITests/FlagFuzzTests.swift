@@ -37,7 +37,10 @@ import GraftTestSupport
             var random = campaign.random(index)
             let command = commands.randomElement(using: &random)!
             let flag = command.flags.randomElement(using: &random)!
-            let arguments = command.base + [flag, values.randomElement(using: &random)!]
+            var value = values.randomElement(using: &random)!
+            // A relative output path would be written in the working directory: keep it in ours.
+            if ["--output", "--out"].contains(flag), !value.isEmpty, !value.hasPrefix("/") { value = directory.appendingPathComponent(value).path }
+            let arguments = command.base + [flag, value]
             let result = try runProgram(try graftBinary(), arguments, timeout: 60)
             let label = "\(campaign.label(index)): graft \(arguments.joined(separator: " "))"
             #expect(result.status < 124, "\(label) exited \(result.status) (a hang, a trap or a signal)\n\(result.stderr.suffix(2000))")
