@@ -8,11 +8,13 @@
 #   make examples  build the examples (Examples/, a separate package using Graft by path) and
 #                run each with its default settings, printing its final metric
 #   make train   train BYOL on Fashion-MNIST, then print its linear probe and kNN beside the baselines
+#   make fuzz    a fuzz campaign: the suite's fuzz tests with 100 times their cases and a new seed
+#                (FUZZ_SEED=N repeats one; FUZZ_CASES=100 is the suite's own size)
 
 DEBIAN_PACKAGES := llvm-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist graphviz libopenmpi-dev openmpi-bin
 SWIFT ?= swift
 
-.PHONY: deps build test test-mpi train examples examples-smoke
+.PHONY: deps build test test-mpi train examples examples-smoke fuzz
 
 deps:
 	@missing=""; \
@@ -68,3 +70,12 @@ train: deps
 	.build/release/graft train $(TRAIN_MODEL) --epochs $(TRAIN_EPOCHS) --lr $(TRAIN_LR) --min-crop-scale $(TRAIN_MIN_CROP) --out $(TRAIN_OUT)
 	.build/release/graft plot $(TRAIN_OUT)/metrics.jsonl -o $(TRAIN_OUT)
 	.build/release/graft eval $(TRAIN_OUT)/checkpoint.safetensors --with-baselines
+
+# The fuzz tests (IR text and pass lists, safetensors files, IDX files, stored training options,
+# command-line values) with GRAFT_FUZZ_CASES percent of their cases; each prints its seed.
+FUZZ_SEED ?= $(shell date +%s)
+FUZZ_CASES ?= 10000
+
+fuzz: deps
+	$(SWIFT) build --build-tests
+	GRAFT_FUZZ_SEED=$(FUZZ_SEED) GRAFT_FUZZ_CASES=$(FUZZ_CASES) $(SWIFT) test --skip-build --filter 'FuzzTests'

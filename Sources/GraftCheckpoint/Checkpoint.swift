@@ -42,6 +42,23 @@ public struct Checkpoint: Hashable, Sendable {
         try naming(name) { try tensor(name).values(as: type) }
     }
 
+    /// `hostTensor(name)` of the checkpoint read from `path`; an error names the file.
+    public func hostTensor(_ name: String, from path: String) throws -> HostTensor {
+        try locating(path) { try hostTensor(name) }
+    }
+
+    /// `values(name, as: type)` of the checkpoint read from `path`; an error names the file.
+    public func values<Element: CheckpointElement>(_ name: String, as type: Element.Type, from path: String) throws -> [Element] {
+        try locating(path) { try values(name, as: type) }
+    }
+
+    /// Runs `body`, prefixing the error it reports with the file the checkpoint came from.
+    private func locating<Result>(_ path: String, _ body: () throws -> Result) throws -> Result {
+        do { return try body() } catch let diagnostic as Diagnostic {
+            throw Diagnostic("'\(path)': \(diagnostic.message)", notes: diagnostic.notes)
+        }
+    }
+
     /// Runs `body`, prefixing a dtype mismatch it reports with the tensor's name.
     private func naming<Result>(_ name: String, _ body: () throws -> Result) throws -> Result {
         do { return try body() } catch let diagnostic as Diagnostic where tensors[name] != nil {
@@ -67,6 +84,7 @@ public struct Checkpoint: Hashable, Sendable {
     /// - Throws: a ``Diagnostic`` naming the file when a tensor is called `__metadata__` or the
     ///   file cannot be written; the previous file at `path`, if any, is then left as it was.
     public func write(to path: String) throws {
+        guard !path.isEmpty else { throw Diagnostic("cannot write a checkpoint to an empty path; give a file name") }
         let layout = try SafetensorsLayout(self, file: path)
         try writeAtomically(layout.chunks, to: path)
     }

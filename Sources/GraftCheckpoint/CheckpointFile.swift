@@ -12,18 +12,11 @@ import GraftIR
 /// Reads `path` as a safetensors file: the header length, then the header (once its length is
 /// known to fit the file and the 100 MB limit), then each tensor (once the header is checked).
 func readSafetensors(from path: String) throws -> Checkpoint {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else {
-        throw Diagnostic("\(path): cannot open the checkpoint: \(systemError())",
-                         notes: ["check the path, and that the file exists and is readable"])
-    }
+    let descriptor = try RegularFile.openForReading(path, what: "the checkpoint")
     defer { close(descriptor) }
     var status = stat()
     guard fstat(descriptor, &status) == 0 else {
         throw Diagnostic("\(path): cannot inspect the checkpoint: \(systemError())", notes: ["check that the file is readable"])
-    }
-    guard (status.st_mode & S_IFMT) == S_IFREG else {
-        throw Diagnostic("\(path): is not a regular file", notes: ["give the path of a .safetensors file"])
     }
     let fileSize = UInt64(status.st_size)
     guard fileSize >= 8 else {

@@ -28,10 +28,11 @@ enum DataFile {
 
     /// The bytes of the file at `path`.
     static func read(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw Diagnostic("\(path): cannot read the file (missing or no permission); \(remedy)")
+        do {
+            return try RegularFile.contents(of: path, what: "the dataset file")
+        } catch let error as Diagnostic {
+            throw Diagnostic(error.message + "; \(remedy)", notes: error.notes)
         }
-        return [UInt8](data)
     }
 
     /// Whether `bytes` (from `path`) is a gzip stream: the `.gz` suffix or the magic 1f 8b.

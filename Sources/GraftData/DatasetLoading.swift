@@ -12,7 +12,11 @@ extension Dataset {
     public static func load(directory: String, split: DatasetSplit) throws -> Dataset {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         if names.contains(where: { $0.hasPrefix("data_batch_") || $0 == "test_batch.bin" }) {
-            return try CIFAR10.load(directory: directory, split: split)
+            let dataset = try CIFAR10.load(directory: directory, split: split)
+            guard dataset.count > 0 else {
+                throw Diagnostic("\(directory): the CIFAR-10 \(split) batches hold no images; a dataset needs at least one; \(DataFile.remedy)")
+            }
+            return dataset
         }
         var dataset = try FashionMNIST.load(directory: directory, split: split)
         let folder = URL(fileURLWithPath: directory).standardized.lastPathComponent

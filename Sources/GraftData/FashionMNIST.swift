@@ -35,6 +35,9 @@ public enum FashionMNIST {
         guard height > 0, width > 0 else {
             throw Diagnostic("\(imagesPath): images of \(height)×\(width) pixels are empty; the header is corrupt")
         }
+        guard count > 0 else {
+            throw Diagnostic("\(imagesPath): the file holds no images (its header says 0); a dataset needs at least one; \(DataFile.remedy)")
+        }
         guard labels.dimensions[0] == count else {
             throw Diagnostic("\(imagesPath) holds \(count) images but \(labelsPath) holds \(labels.dimensions[0]) labels; the two files must come from the same split")
         }

@@ -67,6 +67,7 @@ public struct MakeTarget: Pass, Sendable {
                     let targetName = targetPrefix + name.dropFirst(onlinePrefix.count)
                     var info = graph.variables[name]!
                     info.targetOf = name
+                    info.gradient = nil   // a target has no gradient, also when autodiff ran first
                     let id = graph.declare(.state(targetName), type: node.type, info: info, at: node.location)
                     clones[top] = id
                     stack.removeLast()
@@ -93,6 +94,8 @@ public struct MakeTarget: Pass, Sendable {
         for assign in graph.assigns where assign.name.hasPrefix(onlinePrefix) {
             guard let declaration = graph.declaration(named: assign.name), case .state = graph[declaration].op,
                   readsOnlyParams(in: reached, assign.value, graph, readsOnline) else { continue }
+            // The target's copy of the state, declared even when the update does not read it.
+            _ = clone(declaration)
             graph.assigns.append(Assign(name: targetPrefix + assign.name.dropFirst(onlinePrefix.count),
                                         value: clone(assign.value), location: assign.location))
         }

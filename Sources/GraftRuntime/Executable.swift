@@ -45,10 +45,18 @@ public final class Executable: @unchecked Sendable {
     public init(_ graph: Graph, cache: KernelCache? = nil, threads: Int = 2) throws {
         let start = Date()
         try Verifier.verify(graph)
+        if let empty = graph.nodes.first(where: { $0.type.shape.contains(0) }) {
+            let what = empty.op.declaredName.map { "'\($0)'" } ?? "a value of \(empty.op.name)"
+            throw Diagnostic("@\(graph.name): \(what) is an empty tensor (\(empty.type)); compiled graphs hold no empty tensors (the interpreter does), so give every dimension a size of at least 1",
+                             at: empty.location)
+        }
         self.graph = graph
         let lowered = try BackendPipeline.lower(graph, cache: cache ?? Executable.sharedCache())
         (plan, memory, kernels, calls) = (lowered.plan, lowered.memory, lowered.kernels, lowered.calls)
         workers = WorkerPool(count: Swift.max(1, threads))
+        let variableBytes = MemoryBudget.total(graph.nodes.filter(\.op.isVariable).map { MemoryBudget.bytes(of: $0.type) })
+        try MemoryBudget.check(MemoryBudget.total([memory.peakBytes, variableBytes]),
+                               for: "@\(graph.name) (a memory plan of \(MemoryBudget.describe(memory.peakBytes)) and \(MemoryBudget.describe(variableBytes)) of params and state)")
 
         arena = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(memory.peakBytes, MemoryPlan.alignment), alignment: MemoryPlan.alignment)
         pointers = [UnsafeMutablePointer<Float>?](repeating: nil, count: graph.nodes.count)

@@ -12,13 +12,13 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "The model to benchmark (see `graft models`).")
     var model: String
 
-    @Option(name: .long, help: "Timed steps after two warm-up steps.")
+    @Option(name: .long, parsing: .unconditional, help: "Timed steps after two warm-up steps.")
     var steps: Int = 10
 
-    @Option(name: .long, help: "Batch size (default: the model's reference batch size).")
+    @Option(name: .long, parsing: .unconditional, help: "Batch size (default: the model's reference batch size; at most \(TrainingOptions.limits.batchSize)).")
     var batchSize: Int?
 
-    @Option(name: .long, help: "Worker threads (and BLAS threads for the ceiling).")
+    @Option(name: .long, parsing: .unconditional, help: "Worker threads (and BLAS threads for the ceiling).")
     var threads: Int = 2
 
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
@@ -31,9 +31,11 @@ struct BenchCommand: ParsableCommand {
         guard ModelCatalog.model(named: model) != nil else {
             throw ValidationError("unknown model '\(model)'; the declared models are: \(ModelCatalog.all.map(\.name).joined(separator: ", "))")
         }
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be between 1 and 100000, got \(steps)") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+        if let batchSize, !(1...TrainingOptions.limits.batchSize).contains(batchSize) {
+            throw ValidationError("--batch-size must be between 1 and \(TrainingOptions.limits.batchSize), got \(batchSize)")
+        }
     }
 
     func run() throws {

@@ -39,10 +39,10 @@ struct DumpCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the IR after every pass up to the stage, each after a `// ----- IR after <pass> ----- //` header.")
     var afterAll = false
 
-    @Option(name: .long, help: "Batch size (default: the model's reference batch size).")
+    @Option(name: .long, parsing: .unconditional, help: "Batch size (default: the model's reference batch size; at most \(TrainingOptions.limits.batchSize)).")
     var batchSize: Int?
 
-    @Option(name: .long, help: "Seed for parameter initialisation.")
+    @Option(name: .long, parsing: .unconditional, help: "Seed for parameter initialisation.")
     var seed: UInt64?
 
     @OptionGroup var printing: PrintOptions
@@ -67,8 +67,8 @@ struct DumpCommand: ParsableCommand {
         } else if optimizer != nil || target != nil {
             throw ValidationError("--optimizer and --target apply to IR files; '\(model)' is a declared model with its own pipeline (see `graft models`)")
         }
-        if let batchSize, batchSize < 1 {
-            throw ValidationError("--batch-size must be at least 1, got \(batchSize)")
+        if let batchSize, !(1...TrainingOptions.limits.batchSize).contains(batchSize) {
+            throw ValidationError("--batch-size must be between 1 and \(TrainingOptions.limits.batchSize), got \(batchSize)")
         }
         if let replicas {
             guard replicas >= 1, replicas <= 4096 else { throw ValidationError("--replicas must be between 1 and 4096, got \(replicas)") }
@@ -82,9 +82,11 @@ struct DumpCommand: ParsableCommand {
     }
 
     func run() throws {
+        var irText = ""
         do {
+            if entry == nil { irText = try readIRText(model) }
             let pipelineStage = afterAll && stage == .traced ? PipelineStage.optimized : stage.passStage
-            let (start, pipeline) = try source()
+            let (start, pipeline) = try source(irText: irText)
             if afterAll {
                 print(PassManager.header(after: entry == nil ? "parse" : "trace"))
                 print(printing.render(start), terminator: "")
@@ -102,19 +104,20 @@ struct DumpCommand: ParsableCommand {
                 print(printing.render(graph), terminator: "")
             }
         } catch {
-            exitWithDiagnostic(error)
+            exitWithDiagnostic(entry == nil ? locate(error, inIRFile: model, text: irText) : error)
         }
     }
 
     /// The graph to start from (traced or parsed) and the pipeline that compiles it.
-    private func source() throws -> (Graph, TrainingPipeline) {
+    private func source(irText: String) throws -> (Graph, TrainingPipeline) {
         let parallelism: DataParallelism = replicas.map { .crossReplica(replicas: $0) } ?? .none
         if var entry {
             entry.pipeline.dataParallelism = parallelism
             return (try entry.trace((batchSize ?? entry.defaultBatchSize) / (replicas ?? 1), seed ?? 0).graph, entry.pipeline)
         }
         // An IR file's shapes are already one replica's.
-        let graph = try Parser.parse(try readIRText(model), file: model == "-" ? "<stdin>" : model)
+        let graph = try Parser.parse(irText, file: model == "-" ? "<stdin>" : model)
         return (graph, TrainingPipeline(target: target ?? .none, optimizer: PassRegistry.all[optimizer ?? "sgd"]!, dataParallelism: parallelism))
     }
 }
+

@@ -26,11 +26,11 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Evaluate a baseline instead of a checkpoint: random-init or raw-pixels.") var baseline: Baseline?
     @Option(name: .long, help: "The model whose encoder a random-init baseline uses.") var model = "byol-t"
     @Option(name: .long, help: "Dataset directory.") var data = "/usr/share/datasets/fashion-mnist"
-    @Option(name: .long, help: "Epochs of the linear probe.") var probeEpochs = 30
-    @Option(name: .long, help: "Epochs of fine-tuning.") var finetuneEpochs = 20
+    @Option(name: .long, parsing: .unconditional, help: "Epochs of the linear probe.") var probeEpochs = 30
+    @Option(name: .long, parsing: .unconditional, help: "Epochs of fine-tuning.") var finetuneEpochs = 20
     @Option(name: .long, help: "The classifier fine-tuning starts from: random, or probe (the linear probe of the labelled subset's frozen features, LP-FT).")
     var finetuneHead: FineTuneHead = .random
-    @Option(name: .long, help: "Evaluate on the first N training images only (0: all).") var trainImages = 0
+    @Option(name: .long, parsing: .unconditional, help: "Evaluate on the first N training images only (0: all).") var trainImages = 0
     @Flag(name: .long, help: "Print one JSON object.") var json = false
     @Flag(name: .long, help: "Also evaluate the random-init encoder and raw pixels the same way, and print a table.")
     var withBaselines = false
@@ -45,9 +45,13 @@ struct EvalCommand: ParsableCommand {
         if baseline == .randomInit, ModelCatalog.model(named: model) == nil {
             throw ValidationError("unknown model '\(model)' for --baseline random-init")
         }
-        guard probeEpochs >= 1, finetuneEpochs >= 1, trainImages >= 0 else {
-            throw ValidationError("--probe-epochs and --finetune-epochs must be at least 1")
+        for (flag, value) in [("--probe-epochs", probeEpochs), ("--finetune-epochs", finetuneEpochs)] where !(1...10_000).contains(value) {
+            throw ValidationError("\(flag) must be between 1 and 10000, got \(value)")
         }
+        guard (0...TrainingOptions.limits.images).contains(trainImages) else {
+            throw ValidationError("--train-images must be between 0 and \(TrainingOptions.limits.images), got \(trainImages)")
+        }
+        if let checkpoint { try asValidation { try RegularFile.check(checkpoint, what: "the checkpoint") } }
     }
 
     func run() throws {
@@ -56,6 +60,7 @@ struct EvalCommand: ParsableCommand {
             var train = try Dataset.load(directory: data, split: .train)
             if trainImages > 0 { train = train.prefix(trainImages) }
             let test = try Dataset.load(directory: data, split: .test)
+            try checkData(source, train: train, test: test, label: label)
             var results: [String: Any] = ["model": label]
             if `protocol` == "finetune" {
                 guard case .encoder(let config, let variables) = source else {
@@ -114,6 +119,20 @@ struct EvalCommand: ParsableCommand {
         }
     }
 
+    /// Refuses data the source cannot be measured on: empty sets, train and test images of
+    /// different shapes, images the encoder does not take.
+    func checkData(_ source: FeatureSource, train: Dataset, test: Dataset, label: String) throws {
+        if case .encoder(let config, _) = source {
+            for dataset in [train, test] { try EncoderCheckpoint.checkData(dataset, encoder: config, model: label) }
+        }
+        for dataset in [train, test] where dataset.count == 0 {
+            throw Diagnostic("\(dataset.name) holds no images; evaluation needs a training and a test set with images")
+        }
+        guard [train.channels, train.height, train.width] == [test.channels, test.height, test.width] else {
+            throw Diagnostic("\(train.name) has \(train.channels)×\(train.height)×\(train.width) images but \(test.name) has \(test.channels)×\(test.height)×\(test.width); use the two splits of one dataset")
+        }
+    }
+
     func featureSource() throws -> (FeatureSource, String) {
         switch baseline {
         case .rawPixels: return (.rawPixels, "raw-pixels")
@@ -128,8 +147,7 @@ struct EvalCommand: ParsableCommand {
             guard let entry = ModelCatalog.model(named: options.model) else {
                 throw Diagnostic("'\(path)' was trained as '\(options.model)', which this graft does not declare")
             }
-            var variables: [String: HostTensor] = [:]
-            for name in file.tensors.keys where name.hasPrefix("online.encoder.") { variables[name] = try file.hostTensor(name) }
+            let variables = try EncoderCheckpoint.variables(of: file, path: path, encoder: entry.encoder, model: options.model)
             return (.encoder(entry.encoder, variables), options.model)
         }
     }

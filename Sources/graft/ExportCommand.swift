@@ -13,15 +13,22 @@ struct ExportCommand: ParsableCommand {
     @Argument(help: "A checkpoint written by graft train.") var checkpoint: String
     @Option(name: .shortAndLong, help: "The file to write.") var output: String
 
+    func validate() throws {
+        try validateWritableFile(output, flag: "--output")
+        try validateDistinctOutput(output, flag: "--output", inputs: [checkpoint])
+    }
+
     func run() throws {
         do {
             let file = try Checkpoint.read(from: checkpoint)
             let options = try TrainingCheckpoint.options(of: file, path: checkpoint)
-            var tensors: [String: CheckpointTensor] = [:]
-            for (name, tensor) in file.tensors where name.hasPrefix("online.encoder.") {
-                tensors[String(name.dropFirst("online.".count))] = tensor
+            guard let entry = ModelCatalog.model(named: options.model) else {
+                throw Diagnostic("'\(checkpoint)' was trained as '\(options.model)', which this graft does not declare")
             }
-            guard !tensors.isEmpty else { throw Diagnostic("'\(checkpoint)' holds no online.encoder.* tensors to export") }
+            // Every tensor of the encoder, or an error naming those missing.
+            let variables = try EncoderCheckpoint.variables(of: file, path: checkpoint, encoder: entry.encoder, model: options.model)
+            var tensors: [String: CheckpointTensor] = [:]
+            for name in variables.keys { tensors[String(name.dropFirst("online.".count))] = file.tensors[name]! }
             try Checkpoint(tensors: tensors, metadata: ["format": "graft-encoder-1", "model": options.model,
                                                          "source": URL(fileURLWithPath: checkpoint).lastPathComponent]).write(to: output)
             print("wrote \(tensors.count) tensors of \(options.model)'s encoder to \(output)")

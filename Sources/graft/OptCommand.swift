@@ -34,8 +34,10 @@ struct OptCommand: ParsableCommand {
     }
 
     func run() throws {
+        var text = ""
         do {
-            var graph = try Parser.parse(try readIRText(file), file: file == "-" ? "<stdin>" : file)
+            text = try readIRText(file)
+            var graph = try Parser.parse(text, file: file == "-" ? "<stdin>" : file)
             let manager = PassManager(passNames.map { PassRegistry.all[$0]! }) { pass, graph in
                 guard afterAll else { return }
                 print(PassManager.header(after: pass))
@@ -49,7 +51,7 @@ struct OptCommand: ParsableCommand {
                 print(printing.render(graph), terminator: "")
             }
         } catch {
-            exitWithDiagnostic(error)
+            exitWithDiagnostic(locate(error, inIRFile: file, text: text))
         }
     }
 }

@@ -11,6 +11,10 @@ struct PlotCommand: ParsableCommand {
     @Argument(help: "A metrics.jsonl written by graft train.") var metrics: String
     @Option(name: .shortAndLong, help: "Directory for loss.svg, knn.svg and z_std.svg.") var output = "."
 
+    func validate() throws {
+        try validateOutputDirectory(output, flag: "--output")
+    }
+
     func run() throws {
         do {
             let records = try MetricsLog.read(metrics)

@@ -31,10 +31,10 @@ struct RunCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Write the outputs and the variables after the run to this safetensors file.")
     var output: String?
 
-    @Option(name: .long, help: "Seed for the variables' initial values and for random inputs.")
+    @Option(name: .long, parsing: .unconditional, help: "Seed for the variables' initial values and for random inputs.")
     var seed: UInt64 = 0
 
-    @Option(name: .long, help: "Random integer inputs are drawn from 0..<N.")
+    @Option(name: .long, parsing: .unconditional, help: "Random integer inputs are drawn from 0..<N.")
     var indexBound: Int = 2
 
     @Flag(name: .long, help: "Run in the reference interpreter instead of compiling.")
@@ -50,13 +50,21 @@ struct RunCommand: ParsableCommand {
         if interpreter && compare {
             throw ValidationError("--compare already runs the interpreter beside the compiled graph; give one of --interpreter and --compare")
         }
-        if let output { try validateWritableFile(output, flag: "--output") }
+        if let output {
+            try validateWritableFile(output, flag: "--output")
+            try validateDistinctOutput(output, flag: "--output", inputs: [file] + [inputs, variables].compactMap { $0 })
+        }
     }
 
     func run() throws {
         do {
             let graph = try Parser.parse(try readIRText(file), file: file == "-" ? "<stdin>" : file)
             try Verifier.verify(graph)
+            // Inputs, params and state are allocated here; the interpreter also holds every value.
+            let inputIDs = Set(graph.inputs)
+            let held = graph.nodes.indices.filter { interpreter || compare || graph[$0].op.isVariable || inputIDs.contains($0) }
+            try MemoryBudget.check(MemoryBudget.total(held.map { MemoryBudget.bytes(of: graph[$0].type) }),
+                                   for: "'\(file)': @\(graph.name)'s \(interpreter || compare ? "values in the interpreter" : "inputs, params and state")")
             let variableValues = try initialVariables(of: graph)
             let inputValues = try inputs(of: graph)
             let result: InterpreterResult
@@ -92,9 +100,9 @@ struct RunCommand: ParsableCommand {
         guard let path = variables else { return values }
         let checkpoint = try Checkpoint.read(from: path)
         var used = 0
-        for (name, tensor) in checkpoint.tensors {
+        for name in checkpoint.tensors.keys.sorted() {
             guard values[name] != nil, let id = graph.declaration(named: name) else { continue }
-            let value = try tensor.hostTensor()
+            let value = try checkpoint.hostTensor(name, from: path)
             guard value.type == graph[id].type else {
                 throw Diagnostic("'\(path)' holds '\(name)' as \(value.type) but @\(graph.name) declares it \(graph[id].type)")
             }
@@ -120,7 +128,7 @@ struct RunCommand: ParsableCommand {
                 guard let type = declared[name] else {
                     throw Diagnostic("'\(path)' has a tensor '\(name)', but @\(graph.name) has no input %\(name); its inputs are \(declared.keys.sorted().map { "%\($0)" }.joined(separator: ", "))")
                 }
-                let value = try checkpoint.hostTensor(name)
+                let value = try checkpoint.hostTensor(name, from: path)
                 guard value.type == type else {
                     throw Diagnostic("'\(path)' holds input '\(name)' as \(value.type) but @\(graph.name) declares %\(name): \(type)")
                 }

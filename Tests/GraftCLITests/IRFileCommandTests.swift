@@ -144,7 +144,7 @@ private func writeSafetensors(_ tensors: [(name: String, shape: [Int], values: [
             (["run", file.path, "--variables", extra.path], "has none of @weighted_sum's params or state"),
             (["run", file.path, "-o", directory.path], "is a directory"),
             (["run", file.path, "-o", directory.appendingPathComponent("no/such/out.safetensors").path], "does not exist"),
-            (["run", directory.appendingPathComponent("missing.gir").path], "cannot read"),
+            (["run", directory.appendingPathComponent("missing.gir").path], "missing.gir: cannot open the IR file: No such file or directory"),
         ] {
             let result = try run(graft, arguments)
             #expect(result.status != 0, "\(arguments)")

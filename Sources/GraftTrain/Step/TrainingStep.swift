@@ -199,16 +199,19 @@ public final class TrainingStep {
             guard checkpoint.tensors[name] != nil else {
                 throw Diagnostic("'\(path)' has no tensor '\(name)', which @\(graph.name) needs; it was written by a different model (\(checkpoint.metadata["model"] ?? "unknown")) or version")
             }
-            let value = try checkpoint.hostTensor(name)
+            let value = try checkpoint.hostTensor(name, from: path)
             guard value.type == executable.graph[executable.graph.declaration(named: name)!].type else {
                 throw Diagnostic("'\(path)' holds '\(name)' as \(value.type) but @\(graph.name) declares it \(executable.graph[executable.graph.declaration(named: name)!].type); it was written by a model of another shape")
             }
             try executable.setVariable(name, value)
         }
-        guard let step = try checkpoint.values(TrainingStep.stepKey, as: UInt64.self).first else {
+        guard let step = try checkpoint.values(TrainingStep.stepKey, as: UInt64.self, from: path).first else {
             throw Diagnostic("'\(path)' has no '\(TrainingStep.stepKey)' tensor; it is not a complete training checkpoint")
         }
-        stepsTaken = Int(step)
+        guard let taken = Int(exactly: step), taken <= Int(Int32.max) else {
+            throw Diagnostic("'\(path)' says the run took \(step) steps, more than any run takes; the file is damaged or was edited")
+        }
+        stepsTaken = taken
     }
 
     // MARK: Inference

@@ -14,7 +14,9 @@ public final class MetricsLog {
     public init(path: String, keepingStepsUpTo step: Int?) throws {
         self.path = path
         let manager = FileManager.default
-        if let step, let data = manager.contents(atPath: path) {
+        try RegularFile.checkReplaceable(path, what: "the metrics log")
+        if let step, manager.fileExists(atPath: path) {
+            let data = try RegularFile.contents(of: path, what: "the metrics log")
             let kept = String(decoding: data, as: UTF8.self).split(separator: "\n").filter { line in
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                       let lineStep = object["step"] as? Int else { return false }
@@ -41,9 +43,7 @@ public final class MetricsLog {
 
     /// Every object in a metrics log.
     public static func read(_ path: String) throws -> [[String: Any]] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw Diagnostic("cannot read the metrics log '\(path)': no such file")
-        }
+        let data = try RegularFile.contents(of: path, what: "the metrics log")
         return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }

@@ -32,9 +32,14 @@ public final class Trainer {
     public var metricsPath: String { loop.metricsPath }
 
     /// Loads the data and compiles the step; with `resume`, restores a checkpoint's values.
-    public init(_ options: TrainingOptions, resume: String? = nil) throws {
+    /// - Throws: a `Diagnostic` for options outside `TrainingOptions.problem`'s rules (given,
+    ///   or stored in the checkpoint), data that does not fit the model, and a checkpoint that
+    ///   is not a resumable run of this model (incomplete, another model, a finished run).
+    /// - Parameter stopAt: the step `run` will stop at, checked here against the run's steps.
+    public init(_ options: TrainingOptions, resume: String? = nil, stopAt: Int? = nil) throws {
         var options = options
         var checkpoint: Checkpoint?
+        if let problem = options.problem, resume == nil { throw Diagnostic(problem) }
         if let resume {
             let loaded = try Checkpoint.read(from: resume)
             let saved = try TrainingCheckpoint.options(of: loaded, path: resume)
@@ -77,11 +82,26 @@ public final class Trainer {
             data.threads = threads
         }
         let totalSteps = Swift.max(options.epochs * data.stepsPerEpoch, 1)
+        var startStep = 0
+        if let checkpoint, let resume {
+            startStep = try Trainer.checkResumable(checkpoint, path: resume, totalSteps: totalSteps, options: options)
+        }
+        if let stopAt, stopAt <= startStep || stopAt > totalSteps {
+            throw Diagnostic("--stop-at-step \(stopAt) is outside the steps left to run, \(startStep + 1) to \(totalSteps); give a step in that range")
+        }
         let base = options.learningRate ?? (entry.isSelfSupervised ? LearningRateSchedule.byolBase(batchSize: options.batchSize) : 0.1)
         let learningRate = LearningRateSchedule(base: base, warmupSteps: Int(options.warmupEpochs * Double(data.stepsPerEpoch)),
                                                 totalSteps: totalSteps)
         let tau = TargetDecaySchedule(base: options.tauBase, totalSteps: totalSteps)
-        step = try TrainingStep(entry.trace(data.shardSize, options.seed), pipeline: entry.pipeline,
+        // The data against the model's inputs before the step is compiled (the loop checks
+        // the same again): a dataset of another image size or channel count fails at once.
+        let traced = try entry.trace(data.shardSize, options.seed)
+        var modelInputs: [String: TensorType] = [:]
+        for id in traced.graph.inputs {
+            if case .input(let name) = traced.graph[id].op { modelInputs[name] = traced.graph[id].type }
+        }
+        try data.check(against: modelInputs)
+        step = try TrainingStep(traced, pipeline: entry.pipeline,
                                 learningRate: learningRate, tau: entry.isSelfSupervised ? tau : nil, threads: threads)
         if let checkpoint, let resume { try step.restore(checkpoint, path: resume) }
         if let communicator, replicas > 1 {
@@ -105,6 +125,25 @@ public final class Trainer {
             let step = self.step
             loop.epochEnd = { _ in ["knn_accuracy": try monitor.measure(step.variables)] }
         }
+    }
+
+    /// Refuses, before compiling, a checkpoint whose step is not inside the run it belongs to:
+    /// a finished run (nothing to resume) or a step past the end (a damaged file).
+    /// Returns the checkpoint's step.
+    @discardableResult
+    static func checkResumable(_ checkpoint: Checkpoint, path: String, totalSteps: Int, options: TrainingOptions) throws -> Int {
+        guard let raw = try checkpoint.values(TrainingStep.stepKey, as: UInt64.self, from: path).first else {
+            throw Diagnostic("'\(path)' has no '\(TrainingStep.stepKey)' tensor; it is not a complete training checkpoint")
+        }
+        guard raw < UInt64(totalSteps) else {
+            if raw == UInt64(totalSteps) {
+                throw Diagnostic("'\(path)' is a finished run: it took all \(totalSteps) steps of its \(options.epochs) epochs, so there is nothing to resume",
+                                 notes: ["evaluate it with `graft eval \(path)`, or start a new run with more --epochs"])
+            }
+            throw Diagnostic("'\(path)' is at step \(raw), past the \(totalSteps) steps of its run (\(options.epochs) epochs of \(totalSteps / options.epochs) steps on \(options.dataDirectory))",
+                             notes: ["the file was edited, or the dataset changed since it was written; use an intact checkpoint and the same data"])
+        }
+        return Int(raw)
     }
 
     /// Runs the remaining steps (or up to `stopAt`, saving a checkpoint there); returns the

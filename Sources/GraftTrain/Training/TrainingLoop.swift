@@ -65,7 +65,8 @@ public final class TrainingLoop {
     /// Runs from the step's position to the end (or to `stopAt`, saving a checkpoint there)
     /// and returns the last loss.
     /// - Throws: `TrainingInterrupted` after Ctrl-C (the checkpoint is saved), a `Diagnostic`
-    ///   when an output in `finiteOutputs` stops being finite.
+    ///   when an output in `finiteOutputs` stops being finite or `stopAt` is not one of the
+    ///   steps left to run.
     @discardableResult
     public func run(stopAt: Int? = nil) throws -> Float {
         // What the program printed before (buffered stdout) comes before the progress and log
@@ -76,7 +77,17 @@ public final class TrainingLoop {
         let writes = step.communicator.rank == 0
         let (progress, log) = writes ? (self.progress, self.log) : ({ _ in }, { _ in })
         let manager = FileManager.default
-        if writes { try manager.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) }
+        if let stopAt, stopAt <= step.stepsTaken || stopAt > totalSteps {
+            throw Diagnostic("cannot stop at step \(stopAt): the steps left to run are \(step.stepsTaken + 1) to \(totalSteps); stop at a step in that range")
+        }
+        if writes {
+            do {
+                try manager.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+            } catch {
+                throw Diagnostic("cannot create the output directory '\(outputDirectory)': \((error as NSError).localizedDescription)",
+                                 notes: ["give --out a directory that can be created and written"])
+            }
+        }
         // A run killed while writing a checkpoint leaves its temporary file; the checkpoint
         // itself is always whole. Clear such leftovers.
         let checkpointName = URL(fileURLWithPath: checkpointPath).lastPathComponent

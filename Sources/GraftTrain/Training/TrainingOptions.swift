@@ -44,3 +44,45 @@ public struct TrainingOptions: Sendable, Codable, Hashable {
         self.trainImages = trainImages
     }
 }
+
+extension TrainingOptions {
+    /// The largest values `graft train` accepts: far beyond any real run, small enough that
+    /// every product of them (steps = epochs × steps per epoch, warm-up steps, …) fits an `Int`.
+    public static let limits = (epochs: 1_000_000, batchSize: 65_536, images: 100_000_000)
+
+    /// The first setting outside what `graft train` accepts, as a sentence naming its flag
+    /// (`--epochs must be between 1 and 1000000, got 0`), or nil when all are valid.
+    ///
+    /// The same rules hold for the flags and for the options stored in a checkpoint, which are
+    /// the flags of the run that wrote it.
+    public var problem: String? {
+        let limits = TrainingOptions.limits
+        func integer(_ flag: String, _ value: Int, _ range: ClosedRange<Int>) -> String? {
+            range.contains(value) ? nil : "\(flag) must be between \(range.lowerBound) and \(range.upperBound), got \(value)"
+        }
+        func real(_ flag: String, _ value: Double, _ range: ClosedRange<Double>, lowerOpen: Bool = false) -> String? {
+            let bounds = "\(lowerOpen ? "(" : "[")\(range.lowerBound), \(range.upperBound)]"
+            return value.isFinite && range.contains(value) && !(lowerOpen && value == range.lowerBound)
+                ? nil : "\(flag) must be a finite number in \(bounds), got \(value)"
+        }
+        if model.isEmpty { return "the model name is empty; name a model to train (see `graft models`)" }
+        if dataDirectory.isEmpty { return "--data is empty; give the dataset directory" }
+        if outputDirectory.isEmpty { return "--out is empty; give the output directory" }
+        let batch: String? = integer("--batch-size", batchSize, 2...limits.batchSize).map { $0 + " (BatchNorm needs at least 2 images per batch)" }
+        let warmup: String? = real("--warmup-epochs", warmupEpochs, 0...Double(Swift.max(epochs, 0))).map { $0 + " (at most --epochs)" }
+        let checks: [String?] = [
+            integer("--epochs", epochs, 1...limits.epochs),
+            batch,
+            learningRate.flatMap { real("--lr", $0, 0...1e6, lowerOpen: true) },
+            warmup,
+            real("--tau-base", tauBase, 0...1),
+            integer("--checkpoint-every", checkpointEvery, 0...Int(Int32.max)),
+            integer("--knn-train", monitorTrainImages, 0...limits.images),
+            integer("--knn-test", monitorTestImages, 0...limits.images),
+            integer("--train-images", trainImages, 0...limits.images),
+            real("--min-crop-scale", minimumCropScale, 0...1, lowerOpen: true),
+            weightDecay.flatMap { real("--weight-decay", $0, 0...1) },
+        ]
+        return checks.compactMap { $0 }.first
+    }
+}
