@@ -7,11 +7,13 @@
 #   make examples  build the examples (Examples/, a separate package using Graft by path) and
 #                run each with its default settings, printing its final metric
 #   make train   train BYOL on Fashion-MNIST, then print its linear probe and kNN beside the baselines
+#   make bench-compare        byol-t and byol-s steps timed beside the same step in PyTorch
+#   make bench-compare-check  from the same weights and views, do Graft's and PyTorch's losses agree?
 
 DEBIAN_PACKAGES := llvm-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist graphviz
 SWIFT ?= swift
 
-.PHONY: deps build test train examples examples-smoke
+.PHONY: deps build test train examples examples-smoke bench-venv bench-compare bench-compare-check
 
 deps:
 	@missing=""; \
@@ -60,3 +62,23 @@ train: deps
 	.build/release/graft train $(TRAIN_MODEL) --epochs $(TRAIN_EPOCHS) --lr $(TRAIN_LR) --min-crop-scale $(TRAIN_MIN_CROP) --out $(TRAIN_OUT)
 	.build/release/graft plot $(TRAIN_OUT)/metrics.jsonl -o $(TRAIN_OUT)
 	.build/release/graft eval $(TRAIN_OUT)/checkpoint.safetensors --with-baselines
+
+# Side by side with PyTorch (bench/compare.py; PyTorch lives in an ignored virtualenv and is
+# never a dependency of Graft). Rounds alternate `graft bench` and PyTorch's modes.
+BENCH_VENV ?= .build-bench/venv
+BENCH_ROUNDS_T ?= 5
+BENCH_ROUNDS_S ?= 3
+BENCH_THREADS ?= 2
+
+bench-venv:
+	VENV=$(BENCH_VENV) sh bench/setup-venv.sh
+
+bench-compare: deps bench-venv
+	$(SWIFT) build -c release --product graft
+	$(BENCH_VENV)/bin/python bench/compare.py bench --model byol-t --rounds $(BENCH_ROUNDS_T) --steps 10 --threads $(BENCH_THREADS)
+	$(BENCH_VENV)/bin/python bench/compare.py bench --model byol-s --rounds $(BENCH_ROUNDS_S) --steps 4 --threads $(BENCH_THREADS)
+
+bench-compare-check: deps bench-venv
+	$(SWIFT) build -c release --product graft
+	$(BENCH_VENV)/bin/python bench/compare.py check --model byol-t --steps 3
+	$(BENCH_VENV)/bin/python bench/compare.py check --model byol-s --steps 2
