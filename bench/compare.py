@@ -229,9 +229,10 @@ def bench(args):
     modes = make_modes(args)
     results = {"Graft": []}
     results.update({m.name: [] for m in modes})
-    graft_figures = None
+    graft_rounds = []
     for round_index in range(args.rounds):
-        seconds, graft_figures = time_graft(args)
+        seconds, figures = time_graft(args)
+        graft_rounds.append(figures)
         results["Graft"].append(seconds)
         line = [f"Graft {seconds:.3f}"]
         for mode in modes:
@@ -250,15 +251,18 @@ def bench(args):
         print(f"{name:22} {median:14.3f} {low:8.3f} {high:8.3f} {batch / median:9.0f}")
     fastest = min((n for n in results if n != "Graft"), key=lambda n: summary[n]["median_seconds"])
     ratio = summary[fastest]["median_seconds"] / summary["Graft"]["median_seconds"]
-    print(f"Graft is {ratio:.2f}× the speed of the fastest PyTorch mode ({fastest}); "
-          f"Graft's ceiling_share {graft_figures['ceiling_share']:.2f}, "
-          f"peak_share {graft_figures.get('peak_share', float('nan')):.2f}, "
-          f"BLAS core {graft_figures['blas_core']}")
+    def graft_median(key):
+        return statistics.median(r.get(key, float("nan")) for r in graft_rounds)
+    print(f"Graft is {ratio:.2f}× the speed of the fastest PyTorch mode ({fastest}). Graft, median over rounds: "
+          f"ceiling_share {graft_median('ceiling_share'):.2f} (sgemm {graft_median('sgemm_gflops'):.0f} GFLOP/s, "
+          f"BLAS core {graft_rounds[-1]['blas_core']}), peak_share {graft_median('peak_share'):.2f} "
+          f"(FMA peak {graft_median('peak_gflops'):.0f} GFLOP/s on {args.threads} threads, "
+          f"{graft_median('peak_gflops_1_thread'):.0f} on 1)")
     print(machine_line(args.threads))
     os.makedirs(WORK, exist_ok=True)
     with open(os.path.join(WORK, f"compare-{args.model}.json"), "w") as f:
         json.dump({"model": args.model, "cpu": cpu_model(), "threads": args.threads, "torch": torch.__version__,
-                   "results": summary, "fastest_torch": fastest, "graft_speedup": ratio, "graft_bench": graft_figures,
+                   "results": summary, "fastest_torch": fastest, "graft_speedup": ratio, "graft_bench_rounds": graft_rounds,
                    "load_average_end": os.getloadavg()}, f, indent=1)
     return 0
 
