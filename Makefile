@@ -10,11 +10,13 @@
 #   make train   train BYOL on Fashion-MNIST, then print its linear probe and kNN beside the baselines
 #   make fuzz    a fuzz campaign: the suite's fuzz tests with 100 times their cases and a new seed
 #                (FUZZ_SEED=N repeats one; FUZZ_CASES=100 is the suite's own size)
+#   make bench-compare        byol-t and byol-s steps timed beside the same step in PyTorch
+#   make bench-compare-check  from the same weights and views, do Graft's and PyTorch's losses agree?
 
 DEBIAN_PACKAGES := llvm-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist graphviz libopenmpi-dev openmpi-bin
 SWIFT ?= swift
 
-.PHONY: deps build test test-mpi train examples examples-smoke fuzz
+.PHONY: deps build test test-mpi train examples examples-smoke fuzz bench-venv bench-compare bench-compare-check
 
 deps:
 	@missing=""; \
@@ -79,3 +81,23 @@ FUZZ_CASES ?= 10000
 fuzz: deps
 	$(SWIFT) build --build-tests
 	GRAFT_FUZZ_SEED=$(FUZZ_SEED) GRAFT_FUZZ_CASES=$(FUZZ_CASES) $(SWIFT) test --skip-build --filter 'FuzzTests'
+
+# Side by side with PyTorch (bench/compare.py; PyTorch lives in an ignored virtualenv and is
+# never a dependency of Graft). Rounds alternate `graft bench` and PyTorch's modes.
+BENCH_VENV ?= .build-bench/venv
+BENCH_ROUNDS_T ?= 5
+BENCH_ROUNDS_S ?= 3
+BENCH_THREADS ?= 2
+
+bench-venv:
+	VENV=$(BENCH_VENV) sh bench/setup-venv.sh
+
+bench-compare: deps bench-venv
+	$(SWIFT) build -c release --product graft
+	$(BENCH_VENV)/bin/python bench/compare.py bench --model byol-t --rounds $(BENCH_ROUNDS_T) --steps 10 --threads $(BENCH_THREADS)
+	$(BENCH_VENV)/bin/python bench/compare.py bench --model byol-s --rounds $(BENCH_ROUNDS_S) --steps 4 --threads $(BENCH_THREADS)
+
+bench-compare-check: deps bench-venv
+	$(SWIFT) build -c release --product graft
+	$(BENCH_VENV)/bin/python bench/compare.py check --model byol-t --steps 3
+	$(BENCH_VENV)/bin/python bench/compare.py check --model byol-s --steps 2

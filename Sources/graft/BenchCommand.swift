@@ -1,4 +1,5 @@
-// BenchCommand: `graft bench <model>` times the compiled training step against the sgemm ceiling.
+// BenchCommand: `graft bench <model>` times the compiled training step against the sgemm ceiling
+// and against the machine's fp32 FMA peak.
 
 import Graft
 import ArgumentParser
@@ -7,7 +8,7 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time a model's compiled training step and compare it with the sgemm ceiling of this machine.")
+        abstract: "Time a model's compiled training step and compare it with the sgemm ceiling and the FMA peak of this machine.")
 
     @Argument(help: "The model to benchmark (see `graft models`).")
     var model: String
@@ -67,11 +68,14 @@ struct BenchCommand: ParsableCommand {
             let stepGFLOPS = flops / median / 1e9
             BLAS.setThreadCount(threads)
             let sgemm = BLAS.measureSGEMM(size: 1024, repetitions: 10)
+            let peak = try FMAPeak.measure(threads: threads)
+            let peakSingleThread = threads == 1 ? peak : try FMAPeak.measure(threads: 1)
             let figures: [(String, Any)] = [
                 ("model", model), ("batch_size", batch), ("threads", threads),
                 ("step_seconds", median), ("images_per_second", Double(batch) / median),
                 ("step_gflop", flops / 1e9), ("step_gflops", stepGFLOPS), ("sgemm_gflops", sgemm),
-                ("ceiling_share", stepGFLOPS / sgemm), ("compile_seconds", compileSeconds),
+                ("ceiling_share", stepGFLOPS / sgemm), ("peak_gflops", peak), ("peak_share", stepGFLOPS / peak),
+                ("peak_gflops_1_thread", peakSingleThread), ("compile_seconds", compileSeconds),
                 ("peak_bytes", executable.memory.peakBytes), ("blas_core", BLAS.coreName),
                 ("kernels", executable.plan.kernels.count), ("distinct_functions", executable.kernels.distinctFunctions),
             ]

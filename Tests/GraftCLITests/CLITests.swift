@@ -225,10 +225,11 @@ func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws 
         let result = try run(try graftBinary(), ["bench", "byol-t", "--steps", "1", "--batch-size", "2", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        for key in ["step_seconds", "images_per_second", "step_gflops", "sgemm_gflops", "ceiling_share", "compile_seconds", "peak_bytes", "blas_core"] {
+        for key in ["step_seconds", "images_per_second", "step_gflops", "sgemm_gflops", "ceiling_share", "peak_gflops", "peak_share", "peak_gflops_1_thread", "compile_seconds", "peak_bytes", "blas_core"] {
             #expect(object[key] != nil, "missing \(key)")
         }
         #expect((object["ceiling_share"] as? Double ?? 0) > 0)
+        #expect((object["peak_share"] as? Double ?? 0) > 0)
         #expect(!(object["blas_core"] as? String ?? "").isEmpty)
     }
 
