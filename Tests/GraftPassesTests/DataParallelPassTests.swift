@@ -3,6 +3,7 @@
 
 import GraftIR
 import GraftPasses
+import GraftInterpreter
 import Testing
 
 private func parse(_ body: String, inputs: String = "%x: f32[4,3]") throws -> Graph {
@@ -60,6 +61,44 @@ private func parse(_ body: String, inputs: String = "%x: f32[4,3]") throws -> Gr
             """, inputs: "%x: f32[4,3], %y: f32[5,3]")
         let shards = try #require(throws: Diagnostic.self) { try CrossReplicaStatistics(replicas: 2).run(&uneven) }
         #expect(shards.message.contains("%y is f32[5,3] where an earlier input has 4 rows"), "\(shards)")
+    }
+
+    @Test func gradientsTravelInBuckets() throws {
+        func step() throws -> Graph {
+            var graph = try Parser.parse("""
+                graph @g(%x: f32[4,3]) -> (f32[]) {
+                  param @w : f32[3] {init = ones, role = weight}
+                  param @v : f32[4,3] {init = ones, role = weight}
+                  %0 = broadcast(@w) : f32[4,3]
+                  %1 = mul(%x, %0) : f32[4,3]
+                  %2 = mul(%1, @v) : f32[4,3]
+                  %3 = reduce_sum(%2) {axes = [0, 1]} : f32[]
+                  return %3 : f32[]
+                }
+                """)
+            try Autodiff().run(&graph)
+            return graph
+        }
+        // Both gradients (3 + 12 values) in one all-reduce, sliced back to their shapes.
+        var bucketed = try step()
+        try GradientAllReduce().run(&bucketed)
+        #expect(bucketed.nodes.filter { $0.op.kind == .allReduce }.map(\.type) == [TensorType(.f32, [15])])
+        // With buckets of 12 values, each travels alone.
+        var separate = try step()
+        try GradientAllReduce(bucketFloats: 12).run(&separate)
+        #expect(separate.nodes.filter { $0.op.kind == .allReduce }.count == 2)
+        // Either way, the gradients of a group of replicas are their mean.
+        let inputs = [["x": HostTensor(shape: [4, 3], (0..<12).map(Float.init))], ["x": HostTensor(shape: [4, 3], (0..<12).map { Float(-$0) / 2 })]]
+        let variables = [String: HostTensor](uniqueKeysWithValues: [("w", HostTensor(shape: [3], [1, 2, 3])), ("v", HostTensor(shape: [4, 3], (0..<12).map { Float($0) / 10 }))])
+        let plain = try Interpreter().runReplicas(try step(), inputs: inputs, variables: [variables, variables])
+        for graph in [bucketed, separate] {
+            let results = try Interpreter().runReplicas(graph, inputs: inputs, variables: [variables, variables])
+            for (param, output) in graph.gradients {
+                let mean = zip(plain[0].outputs[output].scalars, plain[1].outputs[output].scalars).map { ($0 + $1) / 2 }
+                #expect(results[0].outputs[output].scalars == mean, "\(param)")
+                #expect(results[1].outputs[output] == results[0].outputs[output], "\(param)")
+            }
+        }
     }
 
     @Test func gradientsAreAveragedOnceAfterAutodiff() throws {
