@@ -91,7 +91,7 @@ public final class TrainingLoop {
         // A run killed while writing a checkpoint leaves its temporary file; the checkpoint
         // itself is always whole. Clear such leftovers.
         let checkpointName = URL(fileURLWithPath: checkpointPath).lastPathComponent
-        for name in (try? manager.contentsOfDirectory(atPath: outputDirectory)) ?? [] where name.hasPrefix(checkpointName + ".tmp-") {
+        for name in (writes ? try? manager.contentsOfDirectory(atPath: outputDirectory) : nil) ?? [] where name.hasPrefix(checkpointName + ".tmp-") {
             try? manager.removeItem(atPath: outputDirectory + "/" + name)
         }
         let startStep = step.stepsTaken
