@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "GraftPassesTests", dependencies: ["GraftPasses", "GraftDSL", "GraftInterpreter", "GraftTestSupport"]),
         .testTarget(name: "GraftStepTests", dependencies: ["GraftDSL", "GraftModels", "GraftPasses", "GraftInterpreter"]),
         .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftInterpreter"]),
-        .target(name: "GraftTestSupport", path: "Tests/GraftTestSupport"),
+        .target(name: "GraftTestSupport", dependencies: ["GraftIR"], path: "Tests/GraftTestSupport"),
         .testTarget(name: "GraftCLITests", dependencies: ["graft", "GraftTestSupport"]),
         .testTarget(name: "GraftTrainTests", dependencies: ["graft", "GraftTestSupport"]),
         // The public API as a user's package sees it: `import Graft` and nothing else.

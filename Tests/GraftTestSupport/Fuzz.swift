@@ -5,19 +5,10 @@
 // running the test again with GRAFT_FUZZ_SEED=<seed>; GRAFT_FUZZ_CASES sets the number of cases.
 
 import Foundation
+import GraftIR
 
-/// A deterministic random stream (SplitMix64).
-public struct FuzzRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
+/// The fuzz campaigns' deterministic random stream: GraftIR's SplitMix64.
+public typealias FuzzRandom = SplitMix64
 
 /// One fuzz campaign: a name, a seed and a number of cases, each with its own random stream.
 public struct FuzzCampaign: Sendable {
