@@ -95,4 +95,34 @@ public enum PassRegistry {
         "cse": CommonSubexpressionElimination(), "dce": DeadCodeElimination(),
         "gradient-all-reduce": GradientAllReduce(),
     ]
+
+    /// The passes that take a number, spelled `name=N`: `cross-replica-statistics=N` makes a
+    /// step's batch statistics those of N replicas' global batch.
+    public static let parameterized = ["cross-replica-statistics"]
+
+    /// Every spelling `pass(named:)` accepts, for help texts and errors.
+    public static var spellings: [String] { (all.keys.sorted() + parameterized.map { $0 + "=N" }).sorted() }
+
+    /// The pass a `graft opt --passes` entry names: a name of `all`, or `name=N` for a
+    /// pass of `parameterized`.
+    /// - Throws: a `Diagnostic` naming the passes for an unknown name, and saying what N
+    ///   must be for a missing or bad number.
+    public static func pass(named spelling: String) throws -> any Pass & Sendable {
+        if let pass = all[spelling] { return pass }
+        let parts = spelling.split(separator: "=", maxSplits: 1).map(String.init)
+        if parts[0] == "cross-replica-statistics" {
+            guard parts.count == 2, let replicas = Int(parts[1]), replicas >= 1 else {
+                throw Diagnostic("'\(spelling)': cross-replica-statistics needs the number of replicas the batch is split across, as cross-replica-statistics=N with N ≥ 1 (e.g. cross-replica-statistics=2)")
+            }
+            return CrossReplicaStatistics(replicas: replicas)
+        }
+        throw Diagnostic("unknown pass '\(spelling)'; the passes are: \(spellings.joined(separator: ", "))")
+    }
+
+    /// How `pass` is spelled for `pass(named:)`: its name, with its number for a pass of
+    /// `parameterized` (`cross-replica-statistics=2`).
+    public static func spelling(of pass: any Pass) -> String {
+        if let statistics = pass as? CrossReplicaStatistics { return "\(statistics.name)=\(statistics.replicas)" }
+        return pass.name
+    }
 }

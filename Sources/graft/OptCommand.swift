@@ -12,7 +12,7 @@ struct OptCommand: ParsableCommand {
     var file: String
 
     @Option(name: .long,
-            help: "Comma-separated passes to run, in order: \(PassRegistry.all.keys.sorted().joined(separator: ", ")).")
+            help: "Comma-separated passes to run, in order: \(PassRegistry.spellings.joined(separator: ", ")).")
     var passes: String?
 
     @Flag(name: .long, help: "Print the IR after every pass.")
@@ -24,9 +24,7 @@ struct OptCommand: ParsableCommand {
     @OptionGroup var printing: PrintOptions
 
     func validate() throws {
-        for name in passNames where PassRegistry.all[name] == nil {
-            throw ValidationError("unknown pass '\(name)'; the passes are: \(PassRegistry.all.keys.sorted().joined(separator: ", "))")
-        }
+        for name in passNames { _ = try asValidation { try PassRegistry.pass(named: name) } }
     }
 
     var passNames: [String] {
@@ -38,7 +36,7 @@ struct OptCommand: ParsableCommand {
         do {
             text = try readIRText(file)
             var graph = try Parser.parse(text, file: file == "-" ? "<stdin>" : file)
-            let manager = PassManager(passNames.map { PassRegistry.all[$0]! }) { pass, graph in
+            let manager = PassManager(try passNames.map(PassRegistry.pass(named:))) { pass, graph in
                 guard afterAll else { return }
                 print(PassManager.header(after: pass))
                 print(printing.render(graph), terminator: "")

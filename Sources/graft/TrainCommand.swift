@@ -37,6 +37,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Stop after this optimizer step, saving a checkpoint to resume from.") var stopAtStep: Int?
     @Option(name: .long, parsing: .unconditional, help: "Smallest area fraction of the random resized crop (BYOL: 0.08, the default).") var minCropScale: Double?
     @Option(name: .long, parsing: .unconditional, help: "Weight decay of the optimizer (default: the model's; BYOL's LARS 1.5e-6).") var weightDecay: Double?
+    @Flag(name: .long, help: "Under mpirun: each rank's BatchNorm uses its own shard's statistics instead of the global batch's (no effect in one process).") var perReplicaStatistics = false
 
     static let defaultData = "/usr/share/datasets/fashion-mnist"
 
@@ -45,7 +46,8 @@ struct TrainCommand: ParsableCommand {
         [("--data", data != nil), ("--epochs", epochs != nil), ("--batch-size", batchSize != nil), ("--lr", lr != nil),
          ("--warmup-epochs", warmupEpochs != nil), ("--tau-base", tauBase != nil), ("--seed", seed != nil),
          ("--checkpoint-every", checkpointEvery != nil), ("--knn-train", knnTrain != nil), ("--knn-test", knnTest != nil),
-         ("--train-images", trainImages != nil), ("--min-crop-scale", minCropScale != nil), ("--weight-decay", weightDecay != nil)]
+         ("--train-images", trainImages != nil), ("--min-crop-scale", minCropScale != nil), ("--weight-decay", weightDecay != nil),
+         ("--per-replica-statistics", perReplicaStatistics)]
     }
 
     /// The options of a new run: the flags, with the defaults for those not given.
@@ -60,6 +62,7 @@ struct TrainCommand: ParsableCommand {
             trainImages: trainImages ?? 0)
         options.minimumCropScale = minCropScale ?? 0.08
         options.weightDecay = weightDecay
+        if perReplicaStatistics { options.perReplicaStatistics = true }
         return options
     }
 
@@ -98,8 +101,12 @@ struct TrainCommand: ParsableCommand {
             let trainer = try Trainer(options, resume: resume, stopAt: stopAtStep)
             // Under mpirun every rank trains; rank 0 reports.
             let group = trainer.step.communicator
-            let replicas = group.size > 1 ? " on \(group.size) ranks of \(trainer.options.batchSize / group.size)" : ""
+            let perReplica = trainer.options.perReplicaStatistics == true
+            let replicas = group.size > 1 ? " on \(group.size) ranks of \(trainer.options.batchSize / group.size)\(perReplica ? " (BatchNorm statistics per rank)" : "")" : ""
             if group.rank == 0 {
+                if perReplica && group.size == 1 {
+                    FileHandle.standardError.write(Data("note: --per-replica-statistics changes nothing in one process (its one replica's statistics are the whole batch's); it applies under mpirun\n".utf8))
+                }
                 FileHandle.standardError.write(Data("training \(trainer.options.model) on \(trainer.train.name): \(trainer.train.count) images, batch \(trainer.options.batchSize)\(replicas), \(trainer.options.epochs) epochs; step compiled in \(String(format: "%.2f", trainer.step.executable.compileSeconds)) s\n".utf8))
             }
             let loss = try trainer.run(stopAt: stopAtStep)

@@ -85,6 +85,15 @@ func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws 
         let unknown = try run(graft, ["opt", "-", "--passes", "autodiff,frobnicate"], input: text)
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("unknown pass 'frobnicate'"))
+        // A pass that takes a number: the mean over 2 replicas' batch is an all_reduce of the
+        // local mean.
+        let crossReplica = try run(graft, ["opt", "-", "--passes", "cross-replica-statistics=2"], input: text)
+        #expect(crossReplica.status == 0, "\(crossReplica.stderr)")
+        #expect(crossReplica.stdout.contains("all_reduce("), "\(crossReplica.stdout)")
+        for bad in ["cross-replica-statistics", "cross-replica-statistics=0", "cross-replica-statistics=two"] {
+            let refused = try run(graft, ["opt", "-", "--passes", bad], input: text)
+            #expect(refused.status != 0 && refused.stderr.contains("cross-replica-statistics=N with N ≥ 1"), "\(bad): \(refused.stderr)")
+        }
     }
 
     /// `graft opt` resumes an autodiff dump: roles travel in the text, so LARS decays exactly

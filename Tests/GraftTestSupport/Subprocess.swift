@@ -37,22 +37,19 @@ public func runProgram(_ executable: URL, _ arguments: [String], input: String? 
     var pid: pid_t = 0
     let spawned = posix_spawn(&pid, executable.path, &actions, nil, argv, environ)
     guard spawned == 0 else { throw SubprocessError("cannot start \(executable.path): \(String(cString: strerror(spawned)))") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 {
-        guard errno == EINTR else { throw SubprocessError("waitpid failed for \(executable.path): \(String(cString: strerror(errno)))") }
-    }
+    let exitStatus = wait(pid)
     let read = { (path: String) in String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self) }
-    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     return ProgramResult(status: exitStatus, stdout: read(paths[1]), stderr: read(paths[2]))
 }
 
-/// Starts `executable` without waiting; the caller signals and reaps it with `wait(_:)`.
-public func startProgram(_ executable: URL, _ arguments: [String]) throws -> pid_t {
+/// Starts `executable` without waiting, its standard error written to `stderr` (default:
+/// discarded); the caller signals and reaps it with `wait(_:)`.
+public func startProgram(_ executable: URL, _ arguments: [String], stderr: String = "/dev/null") throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
     defer { for pointer in argv { free(pointer) } }
     var pid: pid_t = 0
@@ -61,10 +58,13 @@ public func startProgram(_ executable: URL, _ arguments: [String]) throws -> pid
     return pid
 }
 
-/// Waits for a started program to end.
-public func wait(_ pid: pid_t) {
+/// Waits for a started program to end; returns its exit status (128 + the signal's number
+/// when a signal ended it).
+@discardableResult
+public func wait(_ pid: pid_t) -> Int32 {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
 }
 
 /// The `graft` binary built next to the test bundle.

@@ -62,6 +62,49 @@ private func losses(_ url: URL) throws -> [Double] {
     }
 }
 
+extension DistributedTrainingTests {
+    /// A rank killed mid-run ends the job: mpirun names it, rank 0 says which step its last
+    /// checkpoint holds and how to resume, and that checkpoint resumes (in one process).
+    @Test(.enabled(if: which("mpirun") != nil, "Open MPI's mpirun is not installed: run `make deps`"))
+    func aRankThatDiesEndsTheJobAndTheCheckpointResumes() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("graft-mpi-kill-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("data")
+        try writeSmallDataset(to: data, train: 256, test: 64)
+        let graft = try graftBinary(), mpirun = try #require(which("mpirun"))
+        let out = root.appendingPathComponent("run"), log = root.appendingPathComponent("stderr").path
+        let checkpoint = out.appendingPathComponent("checkpoint.safetensors")
+        let pid = try startProgram(mpirun, ["--allow-run-as-root", "--oversubscribe", "-np", "2", graft.path, "train", "byol-t",
+                                            "--data", data.path, "--epochs", "50", "--batch-size", "32", "--knn-train", "0",
+                                            "--checkpoint-every", "2", "--out", out.path], stderr: log)
+        // Once checkpoints are being written, SIGKILL rank 1 (found by its environment).
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: checkpoint.path) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        Thread.sleep(forTimeInterval: 0.5)
+        let rank1 = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).first { process in
+            let environment = FileManager.default.contents(atPath: "/proc/\(process)/environ") ?? Data()
+            let command = String(decoding: FileManager.default.contents(atPath: "/proc/\(process)/cmdline") ?? Data(), as: UTF8.self)
+            return command.contains(out.path) && environment.split(separator: 0).contains(Data("OMPI_COMM_WORLD_RANK=1".utf8))
+        }
+        let victim = try #require(rank1, "rank 1 of the job was not found")
+        kill(victim, SIGKILL)
+        let status = wait(pid)
+        let stderr = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
+        #expect(status != 0, "\(stderr)")
+        #expect(stderr.contains("rank 1"), "mpirun names the rank that died: \(stderr)")
+        // Rank 0's notice names the checkpoint's step, which the file holds.
+        let notice = try #require(stderr.firstRange(of: /is intact and holds step (\d+); continue with `mpirun -np N graft train --resume ([^`]+)`/),
+                                  "\(stderr)")
+        let saved = try #require(Int(stderr[notice].firstMatch(of: /step (\d+)/)!.1))
+        #expect(stderr[notice].hasSuffix("--resume \(checkpoint.path)`"))
+        #expect(try readU64Safetensors(checkpoint)["graft.step"] == [UInt64(saved)])
+        #expect(saved >= 2 && saved % 2 == 0, "\(stderr)")
+        let resumed = try runProgram(graft, ["train", "--resume", checkpoint.path, "--stop-at-step", "\(saved + 1)"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("stopped at step \(saved + 1) as asked"), "\(resumed.stderr)")
+    }
+}
+
 /// The largest difference between two files' tensors (relative to max(1, |b|)) and where it is.
 private func largestDifference(_ a: [String: [Float]], _ b: [String: [Float]]) -> (Double, String) {
     #expect(a.keys.sorted() == b.keys.sorted())

@@ -76,7 +76,7 @@ public final class Trainer {
         var threads = 2
         if let communicator, replicas > 1 {
             data = try data.shard(communicator.rank, of: replicas)
-            entry.pipeline.dataParallelism = .crossReplica(replicas: replicas)
+            entry.pipeline.dataParallelism = options.perReplicaStatistics == true ? .perReplica : .crossReplica(replicas: replicas)
             let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? replicas
             threads = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount / Swift.max(local, 1))
             data.threads = threads

@@ -4,6 +4,7 @@
 import Foundation
 import GraftIR
 import GraftData
+import GraftCheckpoint
 
 /// Set by the SIGINT handler; the loop saves a checkpoint and stops at the next step.
 nonisolated(unsafe) private var interruptRequested: Int32 = 0
@@ -105,6 +106,19 @@ public final class TrainingLoop {
         interruptRequested = 0
         signal(SIGINT) { _ in interruptRequested = 1 }
         defer { signal(SIGINT, SIG_DFL) }
+        // If a signal ends the run (mpirun after another rank died), rank 0 says which step
+        // the checkpoint holds and how to resume.
+        var checkpointStep = startStep > 0 ? savedStep() : nil
+        func updateNotice(at step: Int) {
+            guard writes else { return }
+            let every = checkpointEvery > 0 ? checkpointEvery : stepsPerEpoch
+            let next = Swift.min((step / stepsPerEpoch + 1) * stepsPerEpoch, (step / every + 1) * every, totalSteps)
+            TerminationNotice.set(TerminationNotice.text(step: step, totalSteps: totalSteps, checkpointPath: checkpointPath,
+                                                         checkpointStep: checkpointStep, nextCheckpoint: next, ranks: self.step.communicator.size))
+        }
+        updateNotice(at: startStep)
+        if writes { TerminationNotice.install() }
+        defer { if writes { TerminationNotice.remove() } }
 
         var lastLoss: Float = .nan
         var windowStart = Date(), windowImages = 0
@@ -169,7 +183,9 @@ public final class TrainingLoop {
             }
             if writes, endOfEpoch || (checkpointEvery > 0 && stepIndex % checkpointEvery == 0) || interrupted || stopping {
                 try step.save(to: checkpointPath, metadata: checkpointMetadata)
+                checkpointStep = stepIndex
             }
+            updateNotice(at: stepIndex)
             if writes, endOfEpoch, let epochEnd {
                 let epoch = stepIndex / stepsPerEpoch
                 let measured = try epochEnd(epoch)
@@ -195,6 +211,13 @@ public final class TrainingLoop {
         if writes { try writePlots() }
         log("")
         return lastLoss
+    }
+
+    /// The step held by the checkpoint at `checkpointPath`, if there is a readable one.
+    private func savedStep() -> Int? {
+        guard let checkpoint = try? Checkpoint.read(from: checkpointPath),
+              let step = try? checkpoint.values(TrainingStep.stepKey, as: UInt64.self, from: checkpointPath).first else { return nil }
+        return Int(step)
     }
 
     /// Draws `<out>/<metric>.svg` from the metrics log: the step's logged outputs

@@ -25,6 +25,10 @@ public struct TrainingOptions: Sendable, Codable, Hashable {
     public var minimumCropScale: Double = 0.08
     /// Weight decay of the model's optimizer (LARS or SGD); nil: the model's own (BYOL 1.5e-6).
     public var weightDecay: Double?
+    /// Under `mpirun`: true normalises each rank's BatchNorm by its own shard's statistics (as
+    /// with per-device statistics); nil or false: by the global batch's (cross-replica), the
+    /// same step as one process. No effect in a single process.
+    public var perReplicaStatistics: Bool?
 
     public init(model: String, dataDirectory: String, epochs: Int, batchSize: Int, learningRate: Double? = nil,
                 warmupEpochs: Double = 1, tauBase: Double = 0.99, seed: UInt64 = 0, outputDirectory: String,
