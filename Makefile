@@ -16,7 +16,7 @@
 DEBIAN_PACKAGES := llvm-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist graphviz libopenmpi-dev openmpi-bin
 SWIFT ?= swift
 
-.PHONY: deps build test test-mpi train examples examples-smoke fuzz bench-venv bench-compare bench-compare-check
+.PHONY: deps build test test-mpi train examples examples-smoke fuzz bench-venv bench-compare bench-compare-check bench-replica-statistics
 
 deps:
 	@missing=""; \
@@ -101,3 +101,9 @@ bench-compare-check: deps bench-venv
 	$(SWIFT) build -c release --product graft
 	$(BENCH_VENV)/bin/python bench/compare.py check --model byol-t --steps 3
 	$(BENCH_VENV)/bin/python bench/compare.py check --model byol-s --steps 2
+
+# Cross-replica against per-replica BatchNorm statistics: the first 30 steps of byol-t in one
+# process and on 2 and 8 mpirun ranks (Docs/Distributed.md).
+bench-replica-statistics: deps
+	$(SWIFT) build -c release --product graft
+	sh bench/replica-statistics.sh

@@ -28,6 +28,13 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         return try shared.get()
     }
 
+    /// The worker threads a rank gets: this machine's cores divided among the ranks Open MPI
+    /// started on it (`OMPI_COMM_WORLD_LOCAL_SIZE`), at least 1.
+    public var threadsPerRank: Int {
+        let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? size
+        return Swift.max(1, ProcessInfo.processInfo.activeProcessorCount / Swift.max(local, 1))
+    }
+
     private static let shared: Result<MPICommunicator, Error> = Result {
         let library = try OpenMPILibrary.load()
         var provided: Int32 = 0

@@ -19,8 +19,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Batch size (default: the model's reference batch size; at most \(TrainingOptions.limits.batchSize)).")
     var batchSize: Int?
 
-    @Option(name: .long, parsing: .unconditional, help: "Worker threads (and BLAS threads for the ceiling).")
-    var threads: Int = 2
+    @Option(name: .long, parsing: .unconditional, help: "Worker threads (and BLAS threads for the ceiling) (default: 2; under mpirun, the cores divided among the ranks on this machine).")
+    var threads: Int?
 
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
@@ -33,18 +33,31 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("unknown model '\(model)'; the declared models are: \(ModelCatalog.all.map(\.name).joined(separator: ", "))")
         }
         guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be between 1 and 100000, got \(steps)") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
         if let batchSize, !(1...TrainingOptions.limits.batchSize).contains(batchSize) {
             throw ValidationError("--batch-size must be between 1 and \(TrainingOptions.limits.batchSize), got \(batchSize)")
         }
     }
 
     func run() throws {
-        let entry = ModelCatalog.model(named: model)!
+        var entry = ModelCatalog.model(named: model)!
         do {
+            // Under mpirun, each rank times one replica's step of the global batch (cross-replica
+            // statistics, gradients all-reduced); rank 0 prints.
+            let group = try MPICommunicator.fromEnvironment()
+            let ranks = group?.size ?? 1
+            let globalBatch = batchSize ?? entry.defaultBatchSize
+            if ranks > 1 {
+                guard globalBatch % ranks == 0 else {
+                    throw Diagnostic("the batch of \(globalBatch) does not split evenly across \(ranks) ranks; give a --batch-size that is a multiple of \(ranks)")
+                }
+                entry.pipeline.dataParallelism = .crossReplica(replicas: ranks)
+            }
+            let threads = self.threads ?? (ranks > 1 ? group!.threadsPerRank : 2)
             let compileStart = Date()
-            let graph = try entry.compile(batchSize: batchSize, seed: 0, stage: .optimized)
+            let graph = try entry.compile(batchSize: globalBatch / ranks, seed: 0, stage: .optimized)
             let executable = try Executable(graph, threads: threads)
+            if let group { executable.communicator = group }
             let compileSeconds = Date().timeIntervalSince(compileStart)
             try executable.setVariables(graph.initialValues(seed: 0))
             let inputs = benchmarkInputs(graph)
@@ -60,18 +73,21 @@ struct BenchCommand: ParsableCommand {
             if profile {
                 executable.profiles = true
                 for _ in 0..<steps { _ = try executable.run(inputs) }
-                printProfile(executable, steps: steps)
+                if (group?.rank ?? 0) == 0 { printProfile(executable, steps: steps) }
             }
+            guard (group?.rank ?? 0) == 0 else { return }
             let median = times[times.count / 2]
-            let batch = graph[graph.inputs[0]].type.shape[0]
-            let flops = StepCost.contractionFLOPs(graph)
+            let batch = graph[graph.inputs[0]].type.shape[0] * ranks
+            let flops = StepCost.contractionFLOPs(graph) * Double(ranks)
             let stepGFLOPS = flops / median / 1e9
+            // Under mpirun the yardsticks are the job's: one rank's figure (measured while the
+            // others have stopped) times the ranks, the step's rate being the global batch's.
             BLAS.setThreadCount(threads)
-            let sgemm = BLAS.measureSGEMM(size: 1024, repetitions: 10)
-            let peak = try FMAPeak.measure(threads: threads)
-            let peakSingleThread = threads == 1 ? peak : try FMAPeak.measure(threads: 1)
+            let sgemm = BLAS.measureSGEMM(size: 1024, repetitions: 10) * Double(ranks)
+            let peak = try FMAPeak.measure(threads: threads) * Double(ranks)
+            let peakSingleThread = threads == 1 && ranks == 1 ? peak : try FMAPeak.measure(threads: 1)
             let figures: [(String, Any)] = [
-                ("model", model), ("batch_size", batch), ("threads", threads),
+                ("model", model), ("batch_size", batch), ("ranks", ranks), ("threads", threads),
                 ("step_seconds", median), ("images_per_second", Double(batch) / median),
                 ("step_gflop", flops / 1e9), ("step_gflops", stepGFLOPS), ("sgemm_gflops", sgemm),
                 ("ceiling_share", stepGFLOPS / sgemm), ("peak_gflops", peak), ("peak_share", stepGFLOPS / peak),

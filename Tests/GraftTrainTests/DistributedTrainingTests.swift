@@ -63,6 +63,22 @@ private func losses(_ url: URL) throws -> [Double] {
 }
 
 extension DistributedTrainingTests {
+    /// `mpirun -np 2 graft bench` times one replica's step of the global batch; rank 0 alone
+    /// prints, and a batch that does not split is refused.
+    @Test(.enabled(if: which("mpirun") != nil, "Open MPI's mpirun is not installed: run `make deps`"))
+    func benchUnderMPIRunTimesTheDataParallelStep() throws {
+        let graft = try graftBinary(), mpirun = try #require(which("mpirun"))
+        let launch = ["--allow-run-as-root", "--oversubscribe", "-np", "2", graft.path, "bench", "byol-t", "--steps", "1", "--json"]
+        let result = try runProgram(mpirun, launch + ["--batch-size", "8"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stdout)")
+        let figures = try #require(try JSONSerialization.jsonObject(with: Data((lines.first ?? "").utf8)) as? [String: Any])
+        #expect(figures["ranks"] as? Int == 2 && figures["batch_size"] as? Int == 8 && (figures["threads"] as? Int ?? 0) >= 1, "\(figures)")
+        let odd = try runProgram(mpirun, launch + ["--batch-size", "9"])
+        #expect(odd.status != 0 && odd.stderr.contains("does not split evenly across 2 ranks"), "\(odd.stderr)")
+    }
+
     /// A rank killed mid-run ends the job: mpirun names it, rank 0 says which step its last
     /// checkpoint holds and how to resume, and that checkpoint resumes (in one process).
     @Test(.enabled(if: which("mpirun") != nil, "Open MPI's mpirun is not installed: run `make deps`"))

@@ -72,13 +72,11 @@ public final class Trainer {
         var data = try Batches(train, batchSize: options.batchSize, content: content, seed: options.seed)
         let communicator = try MPICommunicator.fromEnvironment()
         let replicas = communicator?.size ?? 1
-        // The machine's cores shared by the ranks on it (Open MPI says how many there are).
         var threads = 2
         if let communicator, replicas > 1 {
             data = try data.shard(communicator.rank, of: replicas)
             entry.pipeline.dataParallelism = options.perReplicaStatistics == true ? .perReplica : .crossReplica(replicas: replicas)
-            let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? replicas
-            threads = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount / Swift.max(local, 1))
+            threads = communicator.threadsPerRank
             data.threads = threads
         }
         let totalSteps = Swift.max(options.epochs * data.stepsPerEpoch, 1)
