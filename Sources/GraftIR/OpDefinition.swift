@@ -249,3 +249,14 @@ extension Op {
         definition.contraction?(self, operands, result)
     }
 }
+
+extension Dictionary where Key == OpKind {
+    /// A stage's table assembled from its families' parts (a family whose code has a file of
+    /// its own keeps its entries there); a kind in two parts is a bug in Graft.
+    public init(families parts: [[OpKind: Value]]) {
+        self.init()
+        for part in parts {
+            merge(part) { _, _ in preconditionFailure("an op kind has entries in two families' parts of one stage's table") }
+        }
+    }
+}

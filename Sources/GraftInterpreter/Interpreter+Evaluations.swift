@@ -2,7 +2,9 @@
 //
 // Elementwise ops (and `constant`) are not listed: they evaluate the scalar meaning their
 // definition gives (Op.swift), so a new elementwise op needs nothing here. Every other kind
-// has an entry; `InterpreterCoverageTests` checks that none is missing.
+// has an entry, here or, for a family whose loops have a file of their own, in that file
+// beside them (the windowed ops: `poolingEvaluations`, Interpreter+Pooling.swift);
+// `InterpreterCoverageTests` checks that none is missing.
 
 import GraftIR
 
@@ -31,8 +33,11 @@ extension Interpreter {
         return Values(node.type, meaning.evaluate(operands.map(\.scalars), count: node.type.elementCount, precision: interpreter.precision))
     }
 
-    /// The kinds that are not elementwise.
-    static let evaluations: [OpKind: Evaluation] = [
+    /// The kinds that are not elementwise: these, and the windowed family's.
+    static let evaluations = [OpKind: Evaluation](families: [coreEvaluations, poolingEvaluations])
+
+    /// The declarations, reductions, layout, indexing, contraction and collective entries.
+    static let coreEvaluations: [OpKind: Evaluation] = [
         // MARK: Declarations and leaves
         .input: { i, node, _, bindings in
             try i.bound(bindings.inputs[node.op.declaredName!], to: node, describedAs: "input '%\(node.op.declaredName!)'", passedIn: "inputs")
@@ -85,20 +90,7 @@ extension Interpreter {
         .conv2d: { i, node, x, _ in try i.contract(node, x) },
         .conv2dInputGrad: { i, node, x, _ in try i.contract(node, x) },
         .conv2dFilterGrad: { i, node, x, _ in try i.contract(node, x) },
-
-        // MARK: Windowed
-        .maxPool2d: { i, node, x, _ in i.maxPool2d(x[0], try pooling(node, input: x[0].type), node.type) },
-        .maxPool2dGrad: { i, node, x, _ in i.maxPool2dGrad(x[0], x[1], try pooling(node, input: x[0].type)) },
-        .maxPool2dSelect: { i, node, x, _ in i.maxPool2dSelect(x[0], x[1], try pooling(node, input: x[0].type), node.type) },
-        .avgPool2d: { i, node, x, _ in i.avgPool2d(x[0], try pooling(node, input: x[0].type), node.type) },
-        .avgPool2dGrad: { i, node, x, _ in i.avgPool2dGrad(x[0], try pooling(node, input: node.type), node.type) },
     ]
-
-    /// The pooling geometry of a pooling node whose input has type `input`.
-    static func pooling(_ node: Node, input: TensorType) throws -> PoolingGeometry {
-        guard let window = node.op.poolingWindow else { throw mismatch(node) }
-        return PoolingGeometry(input: input.shape, window)
-    }
 
     /// A matrix product or convolution, by the geometry its op defines.
     func contract(_ node: Node, _ operands: [Values]) throws -> Values {

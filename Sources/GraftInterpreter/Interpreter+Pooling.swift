@@ -4,6 +4,21 @@
 import GraftIR
 
 extension Interpreter {
+    /// The windowed ops' entries of the interpreter's table (`evaluations`).
+    static let poolingEvaluations: [OpKind: Evaluation] = [
+        .maxPool2d: { i, node, x, _ in i.maxPool2d(x[0], try pooling(node, input: x[0].type), node.type) },
+        .maxPool2dGrad: { i, node, x, _ in i.maxPool2dGrad(x[0], x[1], try pooling(node, input: x[0].type)) },
+        .maxPool2dSelect: { i, node, x, _ in i.maxPool2dSelect(x[0], x[1], try pooling(node, input: x[0].type), node.type) },
+        .avgPool2d: { i, node, x, _ in i.avgPool2d(x[0], try pooling(node, input: x[0].type), node.type) },
+        .avgPool2dGrad: { i, node, x, _ in i.avgPool2dGrad(x[0], try pooling(node, input: node.type), node.type) },
+    ]
+
+    /// The pooling geometry of a pooling node whose input has type `input`.
+    static func pooling(_ node: Node, input: TensorType) throws -> PoolingGeometry {
+        guard let window = node.op.poolingWindow else { throw mismatch(node) }
+        return PoolingGeometry(input: input.shape, window)
+    }
+
     /// The flat index into `x` of the first maximal element of every window, in output order.
     ///
     /// Windows are scanned row-major from their first element inside the input; a later element

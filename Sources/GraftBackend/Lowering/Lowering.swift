@@ -5,7 +5,8 @@
 // Every other kind has an entry: layout ops, `gather`, `iota` and `random_uniform` are computed
 // inside loop kernels at a mapped index, reductions are the roots of reduction loops,
 // contractions and `scatter_add` become calls of their own (KernelCall.swift), pooling ops are
-// roots of loop kernels computing a window at each element (PoolingLowering.swift).
+// roots of loop kernels computing a window at each element (their entries are in
+// PoolingLowering.swift, beside their emitters).
 // `BackendCoverageTests` checks that no kind is missing.
 
 import GraftIR
@@ -29,7 +30,10 @@ enum Lowering: Sendable {
         kind.definition.hasScalarMeaning ? .elementwise : table[kind]
     }
 
-    static let table: [OpKind: Lowering] = [
+    static let table = [OpKind: Lowering](families: [coreTable, PoolingLowering.table])
+
+    /// The declarations, reductions, layout, indexing, contraction and collective entries.
+    static let coreTable: [OpKind: Lowering] = [
         .input: .declaration, .param: .declaration, .state: .declaration,
         .iota: .indexed(needsDimensions: true) { e, node, index in
             let indices = e.dimensions(index, shape: node.type.shape)
@@ -137,13 +141,6 @@ enum Lowering: Sendable {
         .conv2d: .contraction(ContractionCall.convolution),
         .conv2dInputGrad: .contraction(ContractionCall.convolution),
         .conv2dFilterGrad: .contraction(ContractionCall.convolution),
-
-        // MARK: Windowed (PoolingLowering.swift)
-        .maxPool2d: .indexed(needsDimensions: true, PoolingLowering.maxPool2d),
-        .maxPool2dGrad: .indexed(needsDimensions: true, PoolingLowering.maxPool2dGrad),
-        .maxPool2dSelect: .indexed(needsDimensions: true, PoolingLowering.maxPool2dSelect),
-        .avgPool2d: .indexed(needsDimensions: true, PoolingLowering.avgPool2d),
-        .avgPool2dGrad: .indexed(needsDimensions: true, PoolingLowering.avgPool2dGrad),
 
         // MARK: Collectives (the runtime's communicator)
         .allReduce: .contraction(ContractionCall.allReduce),

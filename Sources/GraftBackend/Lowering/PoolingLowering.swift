@@ -12,6 +12,15 @@ import GraftIR
 enum PoolingLowering {
     typealias Emit = @Sendable (inout LoopEmitter, Node, LoopEmitter.Index) -> String
 
+    /// The windowed ops' entries of the backend's table (`Lowering.table`).
+    static let table: [OpKind: Lowering] = [
+        .maxPool2d: .indexed(needsDimensions: true, maxPool2d),
+        .maxPool2dGrad: .indexed(needsDimensions: true, maxPool2dGrad),
+        .maxPool2dSelect: .indexed(needsDimensions: true, maxPool2dSelect),
+        .avgPool2d: .indexed(needsDimensions: true, avgPool2d),
+        .avgPool2dGrad: .indexed(needsDimensions: true, avgPool2dGrad),
+    ]
+
     /// `max_pool2d`: the running maximum over the window.
     static let maxPool2d: Emit = { e, node, index in
         let (g, n, c, o) = pooled(&e, node, index)
