@@ -127,6 +127,16 @@ struct BenchCommand: ParsableCommand {
             let kernel = executable.plan.kernels[index]
             print("  \(String(format: "%8.2f ms", executable.kernelSeconds[index] / Double(steps) * 1000))  #\(index) \(graph[kernel.root].op.name) -> \(names[kernel.root]) : \(graph[kernel.root].type), \(kernel.body.count) ops")
         }
+        // Loop kernels read and write memory more than they compute: their bandwidth (bytes of
+        // their inputs and output over their time) says how far each is from the machine's.
+        print("slowest loop kernels (elementwise and reductions), with the bandwidth they reach:")
+        let loops = executable.plan.kernels.indices.filter { executable.plan.kernels[$0].kind != .contraction }
+        for index in loops.sorted(by: { executable.kernelSeconds[$0] > executable.kernelSeconds[$1] }).prefix(12) {
+            let kernel = executable.plan.kernels[index]
+            let seconds = executable.kernelSeconds[index] / Double(steps)
+            let bytes = (kernel.inputs + [kernel.root]).map { graph[$0].type.elementCount * 4 }.reduce(0, +)
+            print("  \(String(format: "%8.2f ms %6.1f GB/s", seconds * 1000, Double(bytes) / Swift.max(seconds, 1e-12) / 1e9))  #\(index) \(kernel.kind) \(graph[kernel.root].op.name) -> \(names[kernel.root]) : \(graph[kernel.root].type), reads \(kernel.inputs.count) buffers, \(kernel.body.count) ops")
+        }
     }
 
     /// Views of uniform pixels, BYOL-like learning rate and τ, labels in range.

@@ -105,7 +105,7 @@ public final class KernelCache: @unchecked Sendable {
             return (product, name(for: text, placeholder: placeholder))
         }
         let moduleText = (["; Graft kernels of @\(plan.graph.name)"] + declarations.sorted() + sources
-            + ["attributes #0 = { nounwind }"]).joined(separator: "\n\n") + "\n"
+            + ["attributes #0 = { nounwind }", LoopEmitter.aliasMetadata]).joined(separator: "\n\n") + "\n"
         var optimized = ""
         if !sources.isEmpty {
             optimized = try jit.add(module: moduleText, name: "graft_\(plan.graph.name)_\(functions.count)")

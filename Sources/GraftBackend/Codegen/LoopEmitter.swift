@@ -165,8 +165,28 @@ struct LoopEmitter {
     private mutating func store(_ value: String, type: TensorType, at index: String, into pointer: String) {
         let stored = type.dtype == .bool ? assign("uitofp i1 \(value) to float") : value
         let address = assign("getelementptr inbounds float, float* \(pointer), i64 \(index)", "p")
-        emit("store float \(stored), float* \(address), align 4")
+        emit("store float \(stored), float* \(address), align 4, \(LoopEmitter.outputAccess)")
     }
+
+    // MARK: Aliasing
+
+    /// A kernel's output never shares memory with its inputs (MemoryPlan: an output's block is
+    /// chosen while the inputs are live; params and state have storage of their own and are
+    /// assigned after the step), but the pointers come from a table, so LLVM cannot know it:
+    /// without this, a store to the output may change any input, per-channel values are
+    /// reloaded at every element, and a loop reading many tensors is not vectorized (its
+    /// runtime overlap checks exceed LLVM's limit). Each load of an input is in the scope
+    /// "inputs" and each store to the output in the scope "output", declared once per module
+    /// (`aliasMetadata`), and neither aliases the other.
+    static let aliasMetadata = """
+        !0 = distinct !{!0, !"graft kernel buffers"}
+        !1 = distinct !{!1, !0, !"output"}
+        !2 = distinct !{!2, !0, !"inputs"}
+        !3 = !{!1}
+        !4 = !{!2}
+        """
+    static let inputAccess = "!alias.scope !4, !noalias !3"
+    static let outputAccess = "!alias.scope !3, !noalias !4"
 
     // MARK: Reductions
 
@@ -265,7 +285,7 @@ struct LoopEmitter {
         if id != kernel.root, let pointer = argument[id] {
             let linearIndex = linear(index, shape: node.type.shape)
             let address = assign("getelementptr inbounds float, float* \(pointer), i64 \(linearIndex)", "p")
-            let loaded = assign("load float, float* \(address), align 4")
+            let loaded = assign("load float, float* \(address), align 4, \(LoopEmitter.inputAccess)")
             return node.type.dtype == .bool ? assign("fcmp une float \(loaded), 0.0") : loaded
         }
         switch Lowering.lowering(for: node.op.kind) {
