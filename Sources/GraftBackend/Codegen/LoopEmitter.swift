@@ -79,11 +79,13 @@ struct LoopEmitter {
         let rootType = graph[kernel.root].type
         if kernel.kind == .reduction { emit("%acc = alloca double, align 8") }
         rowExtent = kernel.kind == .elementwise ? LoopEmitter.rowExtent(of: kernel, in: graph) : nil
+        let streams = kernel.kind == .reduction && LoopEmitter.streams(kernel, in: graph)
         emit("%empty = icmp sge i64 %begin, %end")
-        emit("br i1 %empty, label %exit, label %\(rowExtent == nil ? "loop" : "row")")
+        emit("br i1 %empty, label %exit, label %\(streams ? "start" : rowExtent == nil ? "loop" : "row")")
         header += lines
         lines = []
         if let rowExtent { return emitRows(header: header, output: output, extent: rowExtent) }
+        if streams { return emitStreamingReduction(header: header, output: output) }
 
         // The output loop: one iteration per output element.
         var body = ["loop:", "  %i = phi i64 [ %begin, %entry ], [ %i.next, %latch ]"]
@@ -217,39 +219,7 @@ struct LoopEmitter {
 
         // One loop per run of adjacent reduced axes (BatchNorm's H and W become one loop of
         // H·W contiguous elements, which vectorizes well).
-        var runs: [[Int]] = []
-        for axis in axes {
-            if let last = runs.last?.last, last + 1 == axis { runs[runs.count - 1].append(axis) } else { runs.append([axis]) }
-        }
-        var loopNames: [String] = []
-        var loopExtents: [Int] = []
-        for run in runs {
-            let label = "r\(run[0])"
-            loopNames.append(label)
-            loopExtents.append(run.map { operandShape[$0] }.reduce(1, *))
-            emit("br label %\(label).head")
-            lines.append("\(label).head:")
-            // The phi's back edge comes from this loop's latch, emitted after the inner loops.
-            emit("%\(label).j = phi i64 [ 0, %\(previousBlock(label, loopNames)) ], [ %\(label).next, %\(label).latch ]")
-            let indices = run.count == 1 ? ["%\(label).j"] : delinearize("%\(label).j", shape: run.map { operandShape[$0] })
-            for (axis, index) in zip(run, indices) { full[axis] = index }
-            if run.count > 1 { merged.append((names: indices, extents: run.map { operandShape[$0] }, loop: "%\(label).j")) }
-        }
-        let element = assign("fpext float \(value(of: operand, at: .multi(full))) to double")
-        let accumulated = assign("load double, double* %acc, align 8")
-        let combined = reduction.combine(&self, accumulated, element)
-        emit("store double \(combined), double* %acc, align 8")
-        // Latches from the innermost loop out; each exits into the enclosing loop's latch.
-        if axes.isEmpty { emit("br label %reduced") }
-        for position in loopNames.indices.reversed() {
-            let label = loopNames[position]
-            if position == loopNames.count - 1 { emit("br label %\(label).latch") }
-            lines.append("\(label).latch:")
-            emit("%\(label).next = add nuw nsw i64 %\(label).j, 1")
-            emit("%\(label).done = icmp eq i64 %\(label).next, \(loopExtents[position])")
-            let exit = position == 0 ? "reduced" : "\(loopNames[position - 1]).latch"
-            emit("br i1 %\(label).done, label %\(exit), label %\(label).head")
-        }
+        emitAccumulation(over: LoopEmitter.runs(axes), full: &full, into: "%acc", enteredFrom: "loop", exit: "reduced")
         lines.append("reduced:")
         var result = assign("load double, double* %acc, align 8")
         if reduction.divides {
@@ -263,10 +233,149 @@ struct LoopEmitter {
         return result
     }
 
-    /// The block a reduction loop's header is entered from: the enclosing loop's header, or
-    /// the output loop's block for the outermost one.
-    private func previousBlock(_ label: String, _ names: [String]) -> String {
-        names.count >= 2 ? "\(names[names.count - 2]).head" : "loop"
+    /// The runs of adjacent axes in `axes` (sorted): [0, 2, 3] gives [[0], [2, 3]].
+    static func runs(_ axes: [Int]) -> [[Int]] {
+        var runs: [[Int]] = []
+        for axis in axes {
+            if let last = runs.last?.last, last + 1 == axis { runs[runs.count - 1].append(axis) } else { runs.append([axis]) }
+        }
+        return runs
+    }
+
+    /// Emits one loop per run of reduced axes (their indices written into `full`) around the
+    /// combination of the root's operand at `full` into the double at `accumulator`; entered
+    /// from block `enteredFrom`, leaving to block `exit`.
+    private mutating func emitAccumulation(over runs: [[Int]], full: inout [String], into accumulator: String,
+                                           enteredFrom: String, exit: String) {
+        let root = graph[kernel.root]
+        let operand = root.operands[0]
+        let operandShape = graph[operand].type.shape
+        guard case .reduction(let reduction) = Lowering.lowering(for: root.op.kind) else {
+            fatalError("emitAccumulation: \(root.op.name) is not a reduction")
+        }
+        var loopNames: [String] = []
+        var loopExtents: [Int] = []
+        for run in runs {
+            let label = "r\(run[0])"
+            loopNames.append(label)
+            loopExtents.append(run.map { operandShape[$0] }.reduce(1, *))
+            emit("br label %\(label).head")
+            lines.append("\(label).head:")
+            // The phi's back edge comes from this loop's latch, emitted after the inner loops.
+            let previous = loopNames.count >= 2 ? "\(loopNames[loopNames.count - 2]).head" : enteredFrom
+            emit("%\(label).j = phi i64 [ 0, %\(previous) ], [ %\(label).next, %\(label).latch ]")
+            let indices = run.count == 1 ? ["%\(label).j"] : delinearize("%\(label).j", shape: run.map { operandShape[$0] })
+            for (axis, index) in zip(run, indices) { full[axis] = index }
+            if run.count > 1 { merged.append((names: indices, extents: run.map { operandShape[$0] }, loop: "%\(label).j")) }
+        }
+        let element = assign("fpext float \(value(of: operand, at: .multi(full))) to double")
+        let accumulated = assign("load double, double* \(accumulator), align 8")
+        let combined = reduction.combine(&self, accumulated, element)
+        emit("store double \(combined), double* \(accumulator), align 8")
+        // Latches from the innermost loop out; each exits into the enclosing loop's latch.
+        if runs.isEmpty { emit("br label %\(exit)") }
+        for position in loopNames.indices.reversed() {
+            let label = loopNames[position]
+            if position == loopNames.count - 1 { emit("br label %\(label).latch") }
+            lines.append("\(label).latch:")
+            emit("%\(label).next = add nuw nsw i64 %\(label).j, 1")
+            emit("%\(label).done = icmp eq i64 %\(label).next, \(loopExtents[position])")
+            let next = position == 0 ? exit : "\(loopNames[position - 1]).latch"
+            emit("br i1 %\(label).done, label %\(next), label %\(label).head")
+        }
+    }
+
+    /// Whether a reduction kernel walks its operand in memory order: when the reduced axes
+    /// start with the leading one and some axis after that is kept (BatchNorm's statistics
+    /// over N, H and W of [N, C, H, W]; a batch reduction of [N, F]), one output element at a
+    /// time would read a short run at every step of the leading axis (H·W floats of each
+    /// image, or one float of each row), and the hardware prefetcher restarts at each.
+    static func streams(_ kernel: FusedKernel, in graph: Graph) -> Bool {
+        let root = graph[kernel.root]
+        guard let axes = root.op.reducedAxes, axes.first == 0 else { return false }
+        let rank = graph[root.operands[0]].type.shape.count
+        let leading = runs(axes)[0]
+        return leading.count < rank && root.type.elementCount <= streamingOutputLimit
+            && (leading.last! + 1..<rank).contains { !axes.contains($0) }
+    }
+
+    /// The most output elements a streaming reduction keeps accumulators for (on the stack
+    /// of the worker running it, 8 bytes each).
+    static let streamingOutputLimit = 4096
+
+    /// A reduction in memory order: one f64 accumulator per output element of [begin, end),
+    /// the leading reduced axes outermost, then the output elements, then the remaining
+    /// reduced axes (`streams` says when); each element is combined as `emitReduction` does,
+    /// in the same order per output element (the leading axes, then the rest).
+    private mutating func emitStreamingReduction(header: [String], output: String) -> String {
+        var e = self
+        defer { self = e }
+        let root = graph[kernel.root]
+        let operandShape = graph[root.operands[0]].type.shape
+        guard case .reduction(let reduction) = Lowering.lowering(for: root.op.kind), let axes = root.op.reducedAxes else {
+            fatalError("emitStreamingReduction: \(root.op.name) is not a reduction")
+        }
+        let runs = LoopEmitter.runs(axes)
+        let leading = runs[0], rest = Array(runs.dropFirst())
+        let leadingExtent = leading.map { operandShape[$0] }.reduce(1, *)
+        let keptAxes = operandShape.indices.filter { !axes.contains($0) }
+        e.lines = [
+            "start:",
+            "  %count = sub nsw i64 %end, %begin",
+            "  %accs = alloca double, i64 %count, align 8",
+            "  br label %zero",
+            "zero:",
+            "  %z = phi i64 [ 0, %start ], [ %z.next, %zero ]",
+            "  %zp = getelementptr inbounds double, double* %accs, i64 %z",
+            "  store double \(reduction.initial), double* %zp, align 8",
+            "  %z.next = add nuw nsw i64 %z, 1",
+            "  %z.done = icmp eq i64 %z.next, %count",
+            "  br i1 %z.done, label %s.head, label %zero",
+            "s.head:",
+            "  %s = phi i64 [ 0, %zero ], [ %s.next, %s.latch ]",
+            "  br label %loop",
+            "loop:",
+            "  %i = phi i64 [ %begin, %s.head ], [ %i.next, %latch ]",
+        ]
+        var full = [String](repeating: "0", count: operandShape.count)
+        let leadingIndices = leading.count == 1 ? ["%s"] : e.delinearize("%s", shape: leading.map { operandShape[$0] })
+        for (axis, index) in zip(leading, leadingIndices) { full[axis] = index }
+        if leading.count > 1 { e.merged.append((names: leadingIndices, extents: leading.map { operandShape[$0] }, loop: "%s")) }
+        for (axis, index) in zip(keptAxes, e.delinearize("%i", shape: keptAxes.map { operandShape[$0] })) { full[axis] = index }
+        let slot = e.assign("sub nuw nsw i64 %i, %begin")
+        let accumulator = e.assign("getelementptr inbounds double, double* %accs, i64 \(slot)", "a")
+        e.emitAccumulation(over: rest, full: &full, into: accumulator, enteredFrom: "loop", exit: "latch")
+        e.lines += [
+            "latch:",
+            "  %i.next = add nuw nsw i64 %i, 1",
+            "  %done = icmp eq i64 %i.next, %end",
+            "  br i1 %done, label %s.latch, label %loop",
+            "s.latch:",
+            "  %s.next = add nuw nsw i64 %s, 1",
+            "  %s.done = icmp eq i64 %s.next, \(leadingExtent)",
+            "  br i1 %s.done, label %finish, label %s.head",
+            "finish:",
+            "  %f = phi i64 [ 0, %s.latch ], [ %f.next, %finish ]",
+        ]
+        e.memo = [:]
+        let fp = e.assign("getelementptr inbounds double, double* %accs, i64 %f")
+        var result = e.assign("load double, double* \(fp), align 8")
+        if reduction.divides {
+            let count = Double(Swift.max(axes.map { operandShape[$0] }.reduce(1, *), 1))
+            result = e.assign("fdiv double \(result), \(LoopEmitter.literal(count))")
+        }
+        result = e.assign("fptrunc double \(result) to float")
+        let index = e.assign("add nuw nsw i64 %begin, %f")
+        e.store(result, type: root.type, at: index, into: output)
+        e.lines += [
+            "  %f.next = add nuw nsw i64 %f, 1",
+            "  %f.done = icmp eq i64 %f.next, %count",
+            "  br i1 %f.done, label %exit, label %finish",
+            "exit:",
+            "  ret void",
+            "}",
+        ]
+        return (header + e.lines).joined(separator: "\n")
     }
 
     // MARK: Values
