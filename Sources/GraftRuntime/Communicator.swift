@@ -3,6 +3,7 @@
 // for checking a data-parallel step against one process without MPI).
 
 import Foundation
+import Synchronization
 import GraftIR
 
 /// The replicas of a data-parallel run, as the compiled `all_reduce` sees them.
@@ -48,19 +49,40 @@ public final class SingleProcess: Communicator {
 }
 
 /// A group of `size` replicas running on threads of one process, each with its own
-/// `communicator(rank:)`. An all-reduce waits until every replica has called it, adds the
-/// buffers in rank order in Float64 and rounds once, so the result does not depend on timing.
+/// `communicator(rank:)`. An all-reduce waits until every replica has called it; the last to
+/// arrive adds the buffers in rank order in Float64 and rounds once, so the result does not
+/// depend on timing. Replicas wait by spinning on an atomic counter (a replica usually has a
+/// core of its own, and a step makes a hundred or more small all-reduces, BatchNorm's
+/// statistics), and yield their core after a while when they share one.
 public final class LocalGroup: @unchecked Sendable {
     public let size: Int
-    private let condition = NSCondition()
-    private var buffers: [UnsafeMutablePointer<Float>?]
-    private var arrived = 0, departed = 0, generation = 0
-    private var result: [Float] = []
+    /// Bumped by the last replica to arrive at each all-reduce, once its result is ready.
+    private let generation = Atomic<Int>(0)
+    private let arrived = Atomic<Int>(0)
+    /// Each replica's buffer in the current all-reduce, by rank.
+    private let buffers: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    /// The results of consecutive all-reduces alternate between two areas: a replica can
+    /// start the next all-reduce only after every replica has arrived at it, that is after
+    /// all of them copied the previous result out, so the one before that is free again.
+    /// Only the last replica to arrive writes them (and `sums`), growing them as needed.
+    private var results: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
+    private var sums: UnsafeMutablePointer<Double>
+    private var capacity = 0
 
     public init(size: Int) {
         precondition(size >= 1, "LocalGroup: a group has at least one replica, not \(size)")
         self.size = size
-        buffers = Array(repeating: nil, count: size)
+        buffers = .allocate(capacity: size)
+        buffers.initialize(repeating: nil, count: size)
+        results = (.allocate(capacity: 1), .allocate(capacity: 1))
+        sums = .allocate(capacity: 1)
+    }
+
+    deinit {
+        buffers.deallocate()
+        results.0.deallocate()
+        results.1.deallocate()
+        sums.deallocate()
     }
 
     /// The communicator of replica `rank`.
@@ -70,31 +92,39 @@ public final class LocalGroup: @unchecked Sendable {
     }
 
     fileprivate func allReduce(rank: Int, _ buffer: UnsafeMutablePointer<Float>, count: Int, _ reduction: CollectiveReduction) {
-        condition.lock()
-        defer { condition.unlock() }
-        // Wait until the previous all-reduce has been copied out by every replica.
-        while departed != 0 { condition.wait() }
-        let round = generation
-        buffers[rank] = buffer
-        arrived += 1
-        if arrived == size {
-            var sums = [Double](repeating: 0, count: count)
-            for member in buffers {
-                for index in 0..<count { sums[index] += Double(member![index]) }
+        let round = generation.load(ordering: .acquiring)
+        buffers[rank] = buffer   // published by the release of the increment below
+        if arrived.add(1, ordering: .acquiringAndReleasing).newValue == size {
+            if capacity < count { grow(to: count) }
+            let result = round & 1 == 0 ? results.0 : results.1
+            sums.update(repeating: 0, count: count)
+            for rank in 0..<size {
+                let member = buffers[rank]!
+                for index in 0..<count { sums[index] += Double(member[index]) }
             }
             let divisor = reduction == .mean ? Double(size) : 1
-            result = sums.map { Float($0 / divisor) }
-            arrived = 0
-            departed = size
-            generation += 1
-            condition.broadcast()
+            for index in 0..<count { result[index] = Float(sums[index] / divisor) }
+            arrived.store(0, ordering: .relaxed)
+            generation.store(round + 1, ordering: .releasing)
         } else {
-            while generation == round { condition.wait() }
+            var spins = 0
+            while generation.load(ordering: .acquiring) == round {
+                spins += 1
+                if spins > 20_000 { sched_yield() }   // another thread needs this core
+            }
         }
-        result.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: count) }
-        buffers[rank] = nil
-        departed -= 1
-        if departed == 0 { condition.broadcast() }
+        buffer.update(from: round & 1 == 0 ? results.0 : results.1, count: count)
+    }
+
+    /// Room for all-reduces of `count` floats (called by the last replica to arrive, while
+    /// every other waits; the previous result is already copied out by all).
+    private func grow(to count: Int) {
+        results.0.deallocate()
+        results.1.deallocate()
+        sums.deallocate()
+        results = (.allocate(capacity: count), .allocate(capacity: count))
+        sums = .allocate(capacity: count)
+        capacity = count
     }
 
     private final class Member: Communicator, @unchecked Sendable {

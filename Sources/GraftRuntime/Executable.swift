@@ -152,16 +152,10 @@ public final class Executable: @unchecked Sendable {
             let floats = memory.peakBytes / 4
             arena.assumingMemoryBound(to: Float.self).initialize(repeating: .nan, count: floats)
         }
+        try checkInputs(inputs)
         for id in graph.inputs {
             guard case .input(let name) = graph[id].op else { continue }
-            let type = graph[id].type
-            guard let value = inputs[name] else {
-                throw Diagnostic("no value was given for input %\(name) of type \(type)")
-            }
-            guard value.type == type, value.scalars.count == type.elementCount else {
-                throw Diagnostic("input %\(name) is \(type) but the value given is \(value.type)")
-            }
-            value.scalars.withUnsafeBufferPointer { pointers[id]!.update(from: $0.baseAddress!, count: $0.count) }
+            inputs[name]!.scalars.withUnsafeBufferPointer { pointers[id]!.update(from: $0.baseAddress!, count: $0.count) }
         }
         if profiles {
             if kernelSeconds.count != plan.kernels.count { kernelSeconds = [Double](repeating: 0, count: plan.kernels.count) }
@@ -178,6 +172,21 @@ public final class Executable: @unchecked Sendable {
         }
         applyAssigns()
         return outputs
+    }
+
+    /// Checks that `inputs` gives every input of the graph a value of its type.
+    /// - Throws: a `Diagnostic` naming the input that is missing or of another type.
+    public func checkInputs(_ inputs: [String: HostTensor]) throws {
+        for id in graph.inputs {
+            guard case .input(let name) = graph[id].op else { continue }
+            let type = graph[id].type
+            guard let value = inputs[name] else {
+                throw Diagnostic("no value was given for input %\(name) of type \(type)")
+            }
+            guard value.type == type, value.scalars.count == type.elementCount else {
+                throw Diagnostic("input %\(name) is \(type) but the value given is \(value.type)")
+            }
+        }
     }
 
     private func applyAssigns() {

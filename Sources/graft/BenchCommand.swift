@@ -22,6 +22,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Worker threads (and BLAS threads for the ceiling) (default: 2; under mpirun, the cores divided among the ranks on this machine).")
     var threads: Int?
 
+    @Option(name: .long, parsing: .unconditional, help: "Data-parallel replicas in this process, each on its share of the batch and of the threads, joined by all-reduces (default: one per thread when the batch splits evenly, as graft train runs; 1 under mpirun).")
+    var replicas: Int?
+
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -34,6 +37,7 @@ struct BenchCommand: ParsableCommand {
         }
         guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be between 1 and 100000, got \(steps)") }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+        if let replicas, !(1...256).contains(replicas) { throw ValidationError("--replicas must be between 1 and 256, got \(replicas)") }
         if let batchSize, !(1...TrainingOptions.limits.batchSize).contains(batchSize) {
             throw ValidationError("--batch-size must be between 1 and \(TrainingOptions.limits.batchSize), got \(batchSize)")
         }
@@ -54,31 +58,44 @@ struct BenchCommand: ParsableCommand {
                 entry.pipeline.dataParallelism = .crossReplica(replicas: ranks)
             }
             let threads = self.threads ?? (ranks > 1 ? group!.threadsPerRank : 2)
+            let replicas = self.replicas ?? (ranks == 1 && globalBatch % threads == 0 ? threads : 1)
+            if replicas > 1 {
+                guard ranks == 1 else { throw Diagnostic("--replicas splits one process's batch; under mpirun each rank is a replica already, so leave --replicas out") }
+                guard globalBatch % replicas == 0 else {
+                    throw Diagnostic("the batch of \(globalBatch) does not split evenly across \(replicas) replicas; give a --batch-size that is a multiple of \(replicas)")
+                }
+                guard threads % replicas == 0 else {
+                    throw Diagnostic("\(threads) threads do not split evenly across \(replicas) replicas; give --threads as a multiple of --replicas")
+                }
+                entry.pipeline.dataParallelism = .crossReplica(replicas: replicas)
+            }
+            let shards = ranks * replicas
             let compileStart = Date()
-            let graph = try entry.compile(batchSize: globalBatch / ranks, seed: 0, stage: .optimized)
-            let executable = try Executable(graph, threads: threads)
+            let graph = try entry.compile(batchSize: globalBatch / shards, seed: 0, stage: .optimized)
+            let local = try LocalReplicas(graph, replicas: replicas, threadsPerReplica: threads / replicas)
+            let executable = local.executables[0]
             if let group { executable.communicator = group }
             let compileSeconds = Date().timeIntervalSince(compileStart)
-            try executable.setVariables(graph.initialValues(seed: 0))
-            let inputs = benchmarkInputs(graph)
+            for replica in local.executables { try replica.setVariables(graph.initialValues(seed: 0)) }
+            let inputs = [[String: HostTensor]](repeating: benchmarkInputs(graph), count: replicas)
 
-            for _ in 0..<2 { _ = try executable.run(inputs) }
+            for _ in 0..<2 { _ = try local.run(inputs) }
             var times: [Double] = []
             for _ in 0..<steps {
                 let start = Date()
-                _ = try executable.run(inputs)
+                _ = try local.run(inputs)
                 times.append(Date().timeIntervalSince(start))
             }
             times.sort()
             if profile {
                 executable.profiles = true
-                for _ in 0..<steps { _ = try executable.run(inputs) }
+                for _ in 0..<steps { _ = try local.run(inputs) }
                 if (group?.rank ?? 0) == 0 { printProfile(executable, steps: steps) }
             }
             guard (group?.rank ?? 0) == 0 else { return }
             let median = times[times.count / 2]
-            let batch = graph[graph.inputs[0]].type.shape[0] * ranks
-            let flops = StepCost.contractionFLOPs(graph) * Double(ranks)
+            let batch = graph[graph.inputs[0]].type.shape[0] * shards
+            let flops = StepCost.contractionFLOPs(graph) * Double(shards)
             let stepGFLOPS = flops / median / 1e9
             // Under mpirun the yardsticks are the job's: one rank's figure (measured while the
             // others have stopped) times the ranks, the step's rate being the global batch's.
@@ -87,7 +104,7 @@ struct BenchCommand: ParsableCommand {
             let peak = try FMAPeak.measure(threads: threads) * Double(ranks)
             let peakSingleThread = threads == 1 && ranks == 1 ? peak : try FMAPeak.measure(threads: 1)
             let figures: [(String, Any)] = [
-                ("model", model), ("batch_size", batch), ("ranks", ranks), ("threads", threads),
+                ("model", model), ("batch_size", batch), ("ranks", ranks), ("replicas", replicas), ("threads", threads),
                 ("step_seconds", median), ("images_per_second", Double(batch) / median),
                 ("step_gflop", flops / 1e9), ("step_gflops", stepGFLOPS), ("sgemm_gflops", sgemm),
                 ("ceiling_share", stepGFLOPS / sgemm), ("peak_gflops", peak), ("peak_share", stepGFLOPS / peak),

@@ -102,7 +102,9 @@ struct TrainCommand: ParsableCommand {
             // Under mpirun every rank trains; rank 0 reports.
             let group = trainer.step.communicator
             let perReplica = trainer.options.perReplicaStatistics == true
-            let replicas = group.size > 1 ? " on \(group.size) ranks of \(trainer.options.batchSize / group.size)\(perReplica ? " (BatchNorm statistics per rank)" : "")" : ""
+            let local = trainer.step.replicas
+            let replicas = group.size > 1 ? " on \(group.size) ranks of \(trainer.options.batchSize / group.size)\(perReplica ? " (BatchNorm statistics per rank)" : "")"
+                : local > 1 ? " as \(local) replicas of \(trainer.options.batchSize / local), one per core" : ""
             if group.rank == 0 {
                 if perReplica && group.size == 1 {
                     FileHandle.standardError.write(Data("note: --per-replica-statistics changes nothing in one process (its one replica's statistics are the whole batch's); it applies under mpirun\n".utf8))

@@ -29,25 +29,37 @@ public final class TrainingStep {
     public let pipeline: TrainingPipeline
     /// The whole step (the `optimized` stage).
     public let graph: Graph
-    /// The compiled step.
+    /// The compiled step (replica 0's, when the step runs as several local replicas).
     public let executable: Executable
+    /// The compiled step's replicas on this machine's cores (one unless `replicas` was given).
+    public let local: LocalReplicas
     public var learningRate: LearningRateSchedule
     /// τ of the EMA update; required when the pipeline's target follows by EMA.
     public var tau: TargetDecaySchedule?
     /// Optimizer steps taken so far (the position the schedules are read at).
     public private(set) var stepsTaken = 0
-    /// The model's own inputs (those the caller gives to `run`), by name.
+    /// The model's own inputs (those the caller gives to `run`, the whole batch), by name.
     public let dataInputs: [String: TensorType]
+    /// Local replicas the step runs as (see `init`).
+    public var replicas: Int { local.executables.count }
 
     /// The inputs the step's rewrites add, filled from the schedules.
     public static let scheduleInputs: Set<String> = ["learning_rate", "tau", "step"]
 
     /// Compiles `model`'s training step and sets its variables to their initial values
     /// (drawn with the model's seed).
+    ///
+    /// With `replicas` > 1 the step runs data-parallel on this machine's cores: `model` is
+    /// traced at one replica's share of the batch (the batch / `replicas`), the pipeline gets
+    /// cross-replica statistics, and `replicas` copies of the step, each with `threads /
+    /// replicas` workers, train on consecutive rows of every batch `run` is given (the whole
+    /// batch) and all-reduce BatchNorm's statistics, the loss and the gradients: the whole
+    /// batch's step, to round-off, with no kernel split across cores (`LocalReplicas`).
     /// - Throws: a `Diagnostic` if the model's output 0 is not a scalar loss, if a rewrite
-    ///   fails, or if the step follows a target by EMA and no `tau` schedule is given.
+    ///   fails (a model whose step cannot be split across replicas is one), or if the step
+    ///   follows a target by EMA and no `tau` schedule is given.
     public init(_ model: TracedGraph, pipeline: TrainingPipeline, learningRate: LearningRateSchedule,
-                tau: TargetDecaySchedule? = nil, threads: Int = 2) throws {
+                tau: TargetDecaySchedule? = nil, threads: Int = 2, replicas: Int = 1) throws {
         let forward = model.graph
         guard let loss = forward.outputs.first else {
             throw Diagnostic("@\(forward.name) has no outputs; a training step needs the loss as output 0")
@@ -55,6 +67,14 @@ public final class TrainingStep {
         guard forward[loss].type.elementCount == 1, forward[loss].type.dtype == .f32 else {
             throw Diagnostic("@\(forward.name)'s output 0 is \(forward[loss].type), but a training step differentiates output 0 and needs it to be the scalar f32 loss; return the loss first",
                              at: forward[loss].location)
+        }
+        guard replicas >= 1 else { throw Diagnostic("a training step runs as at least one replica, not \(replicas)") }
+        var pipeline = pipeline
+        if replicas > 1 {
+            guard case .none = pipeline.dataParallelism else {
+                throw Diagnostic("the pipeline already trains as one replica of a group; local replicas split a single process's batch, so give replicas: 1")
+            }
+            pipeline.dataParallelism = .crossReplica(replicas: replicas)
         }
         var graph = forward
         try pipeline.run(&graph, until: .optimized)
@@ -66,11 +86,22 @@ public final class TrainingStep {
         self.graph = graph
         self.learningRate = learningRate
         self.tau = tau
-        executable = try Executable(graph, threads: threads)
-        try executable.setVariables(graph.initialValues(seed: model.seed))
+        local = try LocalReplicas(graph, replicas: replicas, threadsPerReplica: Swift.max(1, threads / replicas))
+        executable = local.executables[0]
+        let initialValues = graph.initialValues(seed: model.seed)
+        for replica in local.executables { try replica.setVariables(initialValues) }
         var dataInputs: [String: TensorType] = [:]
         for id in graph.inputs {
-            if case .input(let name) = graph[id].op, !TrainingStep.scheduleInputs.contains(name) { dataInputs[name] = graph[id].type }
+            if case .input(let name) = graph[id].op, !TrainingStep.scheduleInputs.contains(name) {
+                var type = graph[id].type
+                if replicas > 1 {
+                    guard !type.shape.isEmpty else {
+                        throw Diagnostic("input %\(name) of @\(forward.name) is a scalar, but local replicas split every input of the model along its leading dimension (the batch); give replicas: 1")
+                    }
+                    type.shape[0] *= replicas
+                }
+                dataInputs[name] = type
+            }
         }
         self.dataInputs = dataInputs
     }
@@ -97,7 +128,9 @@ public final class TrainingStep {
     @discardableResult
     public func run(_ inputs: [String: HostTensor]) throws -> [HostTensor] {
         try checkInputs(inputs)
-        let outputs = try executable.run(inputs.merging(scheduleValues) { given, _ in given })
+        let all = inputs.merging(scheduleValues) { given, _ in given }
+        let outputs = replicas == 1 ? try executable.run(all)
+            : try local.run(try LocalReplicas.split(all, into: replicas, along: Set(dataInputs.keys)))[0]
         stepsTaken += 1
         return Array(outputs.prefix(model.graph.outputs.count))
     }
@@ -133,10 +166,16 @@ public final class TrainingStep {
 
     /// The group this step is one replica of (data-parallel training); a single process by
     /// default. Set it before the first `run`.
+    /// A step of several local replicas is, to its caller, one process: a group of one.
     public var communicator: any Communicator {
-        get { executable.communicator }
-        set { executable.communicator = newValue }
+        get { replicas == 1 ? executable.communicator : wholeProcess }
+        set {
+            precondition(replicas == 1, "TrainingStep: a step of \(replicas) local replicas has its own group; make it with replicas: 1 to join another")
+            executable.communicator = newValue
+        }
     }
+
+    private let wholeProcess = SingleProcess()
 
     /// Gives every replica rank 0's params, state and position, so a group starts from one
     /// state (as after `restore` on rank 0 alone).
@@ -144,7 +183,7 @@ public final class TrainingStep {
         for name in executable.variableNames {
             var value = executable.variable(name)!
             value.scalars.withUnsafeMutableBufferPointer { communicator.broadcast($0.baseAddress!, count: $0.count) }
-            try! executable.setVariable(name, value)   // the same name and type it was read with
+            try! setVariable(name, value)   // the same name and type it was read with
         }
         var position = [Float(stepsTaken)]
         position.withUnsafeMutableBufferPointer { communicator.broadcast($0.baseAddress!, count: 1) }
@@ -159,7 +198,12 @@ public final class TrainingStep {
     /// Sets the variables named in `values`.
     /// - Throws: a `Diagnostic` naming a variable the step does not have or whose type differs.
     public func setVariables(_ values: [String: HostTensor]) throws {
-        for name in values.keys.sorted() { try executable.setVariable(name, values[name]!) }
+        for name in values.keys.sorted() { try setVariable(name, values[name]!) }
+    }
+
+    /// Sets one variable on every replica.
+    private func setVariable(_ name: String, _ value: HostTensor) throws {
+        for replica in local.executables { try replica.setVariable(name, value) }
     }
 
     // MARK: Checkpoints
@@ -203,7 +247,7 @@ public final class TrainingStep {
             guard value.type == executable.graph[executable.graph.declaration(named: name)!].type else {
                 throw Diagnostic("'\(path)' holds '\(name)' as \(value.type) but @\(graph.name) declares it \(executable.graph[executable.graph.declaration(named: name)!].type); it was written by a model of another shape")
             }
-            try executable.setVariable(name, value)
+            try setVariable(name, value)
         }
         guard let step = try checkpoint.values(TrainingStep.stepKey, as: UInt64.self, from: path).first else {
             throw Diagnostic("'\(path)' has no '\(TrainingStep.stepKey)' tensor; it is not a complete training checkpoint")

@@ -79,6 +79,9 @@ public final class Trainer {
             threads = communicator.threadsPerRank
             data.threads = threads
         }
+        // One process alone runs a replica on each of its cores when the batch splits evenly
+        // (the same step to round-off, faster than splitting every kernel: LocalReplicas).
+        let localReplicas = replicas == 1 && options.batchSize % threads == 0 ? threads : 1
         let totalSteps = Swift.max(options.epochs * data.stepsPerEpoch, 1)
         var startStep = 0
         if let checkpoint, let resume {
@@ -93,14 +96,19 @@ public final class Trainer {
         let tau = TargetDecaySchedule(base: options.tauBase, totalSteps: totalSteps)
         // The data against the model's inputs before the step is compiled (the loop checks
         // the same again): a dataset of another image size or channel count fails at once.
-        let traced = try entry.trace(data.shardSize, options.seed)
+        let traced = try entry.trace(data.shardSize / localReplicas, options.seed)
         var modelInputs: [String: TensorType] = [:]
         for id in traced.graph.inputs {
-            if case .input(let name) = traced.graph[id].op { modelInputs[name] = traced.graph[id].type }
+            if case .input(let name) = traced.graph[id].op {
+                var type = traced.graph[id].type
+                if !type.shape.isEmpty { type.shape[0] *= localReplicas }
+                modelInputs[name] = type
+            }
         }
         try data.check(against: modelInputs)
         step = try TrainingStep(traced, pipeline: entry.pipeline,
-                                learningRate: learningRate, tau: entry.isSelfSupervised ? tau : nil, threads: threads)
+                                learningRate: learningRate, tau: entry.isSelfSupervised ? tau : nil, threads: threads,
+                                replicas: localReplicas)
         if let checkpoint, let resume { try step.restore(checkpoint, path: resume) }
         if let communicator, replicas > 1 {
             step.communicator = communicator
