@@ -104,11 +104,17 @@ public final class KernelCache: @unchecked Sendable {
             let (placeholder, text) = product.function()
             return (product, name(for: text, placeholder: placeholder))
         }
-        let moduleText = (["; Graft kernels of @\(plan.graph.name)"] + declarations.sorted() + sources
-            + ["attributes #0 = { nounwind }", LoopEmitter.aliasMetadata]).joined(separator: "\n\n") + "\n"
+        func module(_ sources: [String]) -> String {
+            (["; Graft kernels of @\(plan.graph.name)"] + declarations.sorted() + sources
+                + ["attributes #0 = { nounwind }", LoopEmitter.aliasMetadata]).joined(separator: "\n\n") + "\n"
+        }
+        let moduleText = module(sources)
         var optimized = ""
         if !sources.isEmpty {
-            optimized = try jit.add(module: moduleText, name: "graft_\(plan.graph.name)_\(functions.count)")
+            // One module per core, compiled at once, their functions dealt out largest first.
+            let parts = KernelCache.partition(sources, into: Swift.min(KernelCache.compileThreads, sources.count))
+            let name = "graft_\(plan.graph.name)_\(functions.count)"
+            optimized = try jit.add(modules: parts.enumerated().map { (module($0.element), "\(name)_\($0.offset)") }).joined(separator: "\n")
             for (text, name) in pending {
                 functions[text] = (name, unsafeBitCast(try jit.address(of: name), to: KernelFunction.self))
             }
@@ -126,6 +132,21 @@ public final class KernelCache: @unchecked Sendable {
                                products: productFunctions, sourceIR: moduleText, optimizedIR: optimized,
                                distinctFunctions: Set(loopNames.compactMap { $0 }).count + 2 * im2col.count + productFunctions.count,
                                legend: KernelCache.legend(plan, loopNames: loopNames, convolutionNames: convolutionNames, productNames: productNames))
+    }
+
+    /// Threads that compile a step's kernels: one per core.
+    static let compileThreads = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// `sources` dealt into `count` groups of about equal text (a proxy for compile time),
+    /// the longest first, each group keeping the functions' order.
+    static func partition(_ sources: [String], into count: Int) -> [[String]] {
+        var groups = [[Int]](repeating: [], count: count), sizes = [Int](repeating: 0, count: count)
+        for index in sources.indices.sorted(by: { sources[$0].utf8.count > sources[$1].utf8.count }) {
+            let smallest = sizes.indices.min { sizes[$0] < sizes[$1] }!
+            groups[smallest].append(index)
+            sizes[smallest] += sources[index].utf8.count
+        }
+        return groups.filter { !$0.isEmpty }.map { $0.sorted().map { sources[$0] } }
     }
 
     /// One comment line per function: the plan's kernels it runs, or the convolution part it is.

@@ -3,6 +3,7 @@
 // with 512-bit vectors preferred and links it into one JIT dylib, which also resolves
 // symbols of the running process (libc, libm, OpenBLAS once loaded).
 import CLLVM
+import Dispatch
 import GraftIR
 
 /// A JIT compiler for textual LLVM IR, targeting the host CPU.
@@ -104,6 +105,48 @@ public final class LLVMJIT: @unchecked Sendable {
             LLVMOrcLLJITAddLLVMIRModule(jit, LLVMOrcLLJITGetMainJITDylib(jit), safeModule),
             "LLVM could not add module '\(name)' to the JIT")
         return optimised
+    }
+
+    /// Compiles several modules of textual IR at once, each on a thread of its own: parsed,
+    /// prepared and optimised as `add(module:name:)` does, then compiled to machine code,
+    /// whose object files are linked into the JIT. Compiling a step's kernels this way uses
+    /// every core instead of one.
+    ///
+    /// - Returns: each module's optimised IR text, in order.
+    /// - Throws: `Diagnostic` with LLVM's message for the first module that fails (none of
+    ///   the modules is added then), or a symbol the JIT already defines.
+    @discardableResult
+    public func add(modules: [(irText: String, name: String)]) throws -> [String] {
+        let results = ObjectCode(modules.count)
+        DispatchQueue.concurrentPerform(iterations: modules.count) { index in
+            results.set(index, Result { try self.objectCode(modules[index].irText, name: modules[index].name) })
+        }
+        defer { results.disposeUnlinked() }
+        let compiled = try results.values.map { try $0!.get() }
+        for (index, (_, object)) in compiled.enumerated() {
+            results.linked(index)
+            // LLVMOrcLLJITAddObjectFile takes the buffer, whether it succeeds or not.
+            try checkLLVM(LLVMOrcLLJITAddObjectFile(jit, LLVMOrcLLJITGetMainJITDylib(jit), object),
+                          "LLVM could not add the code of module '\(modules[index].name)' to the JIT")
+        }
+        return compiled.map(\.optimised)
+    }
+
+    /// `irText` optimised (its text) and compiled to an object file for the JIT.
+    private func objectCode(_ irText: String, name: String) throws -> (optimised: String, object: LLVMMemoryBufferRef) {
+        guard let context = LLVMContextCreate() else { throw Diagnostic("LLVM could not create a context for module '\(name)'") }
+        defer { LLVMContextDispose(context) }
+        let module = try makeOptimisedModule(irText, name: name, in: context)
+        defer { LLVMDisposeModule(module) }
+        let optimised = takeLLVMString(LLVMPrintModuleToString(module))
+        let machine = try host.makeTargetMachine(forJIT: true)
+        defer { LLVMDisposeTargetMachine(machine) }
+        var buffer: LLVMMemoryBufferRef?
+        var message: UnsafeMutablePointer<CChar>?
+        guard LLVMTargetMachineEmitToMemoryBuffer(machine, module, LLVMObjectFile, &message, &buffer) == 0, let buffer else {
+            throw Diagnostic("LLVM could not generate code for module '\(name)': \(takeLLVMString(message))")
+        }
+        return (optimised, buffer)
     }
 
     /// The address of a function compiled by the JIT (`LLVMOrcLLJITLookup`); compiles its
@@ -232,6 +275,21 @@ public final class LLVMJIT: @unchecked Sendable {
         try checkLLVM(
             LLVMRunPasses(module, "default<O3>", machine, options),
             "LLVM could not optimise module '\(name)'")
+    }
+}
+
+/// The object files of `add(modules:)`, each written by its own thread; those not handed to
+/// the JIT are freed.
+private final class ObjectCode: @unchecked Sendable {
+    private(set) var values: [Result<(optimised: String, object: LLVMMemoryBufferRef), Error>?]
+    private var handedOver: Set<Int> = []
+    init(_ count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ result: Result<(optimised: String, object: LLVMMemoryBufferRef), Error>) { values[index] = result }
+    func linked(_ index: Int) { handedOver.insert(index) }
+    func disposeUnlinked() {
+        for (index, value) in values.enumerated() where !handedOver.contains(index) {
+            if case .success(let compiled)? = value { LLVMDisposeMemoryBuffer(compiled.object) }
+        }
     }
 }
 
