@@ -53,12 +53,16 @@ public final class SingleProcess: Communicator {
 /// arrive adds the buffers in rank order in Float64 and rounds once, so the result does not
 /// depend on timing. Replicas wait by spinning on an atomic counter (a replica usually has a
 /// core of its own, and a step makes a hundred or more small all-reduces, BatchNorm's
-/// statistics), and yield their core after a while when they share one.
+/// statistics), and after ~20,000 turns go to sleep until woken, so that a replica waiting
+/// for one that lost its core to another process does not hold a core as well.
 public final class LocalGroup: @unchecked Sendable {
     public let size: Int
     /// Bumped by the last replica to arrive at each all-reduce, once its result is ready.
     private let generation = Atomic<Int>(0)
     private let arrived = Atomic<Int>(0)
+    /// Replicas asleep (or about to be) on `wakeUp`.
+    private let sleepers = Atomic<Int>(0)
+    private let wakeUp = NSCondition()
     /// Each replica's buffer in the current all-reduce, by rank.
     private let buffers: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     /// The results of consecutive all-reduces alternate between two areas: a replica can
@@ -105,12 +109,23 @@ public final class LocalGroup: @unchecked Sendable {
             let divisor = reduction == .mean ? Double(size) : 1
             for index in 0..<count { result[index] = Float(sums[index] / divisor) }
             arrived.store(0, ordering: .relaxed)
-            generation.store(round + 1, ordering: .releasing)
+            // Sequentially consistent with the sleepers' count: either a sleeper sees the new
+            // generation before it waits, or this sees the sleeper and wakes it.
+            generation.store(round + 1, ordering: .sequentiallyConsistent)
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                wakeUp.lock()
+                wakeUp.broadcast()
+                wakeUp.unlock()
+            }
         } else {
             var spins = 0
-            while generation.load(ordering: .acquiring) == round {
-                spins += 1
-                if spins > 20_000 { sched_yield() }   // another thread needs this core
+            while generation.load(ordering: .acquiring) == round && spins < 20_000 { spins += 1 }
+            if generation.load(ordering: .acquiring) == round {
+                sleepers.add(1, ordering: .sequentiallyConsistent)
+                wakeUp.lock()
+                while generation.load(ordering: .sequentiallyConsistent) == round { wakeUp.wait() }
+                wakeUp.unlock()
+                sleepers.subtract(1, ordering: .sequentiallyConsistent)
             }
         }
         buffer.update(from: round & 1 == 0 ? results.0 : results.1, count: count)

@@ -149,6 +149,29 @@ let opCases: [OpCase] = {
         #expect(compiled == expected)
     }
 
+    /// A concat whose operands lie one after another in memory is one loop per operand
+    /// (`LoopEmitter.concatenatedRanges`): a gradient bucket of fused pieces (exact operations: negation, a square) of odd sizes,
+    /// long enough to be split across the workers inside a piece, and a concat along axis 1
+    /// after a leading axis of size 1. Both exactly equal to the interpreter's.
+    @Test func concatenatedPiecesAreCopiedExactly() throws {
+        let graph = try Parser.parse("""
+            graph @bucket(%a: f32[20001], %b: f32[7,3,100], %c: f32[30011], %d: f32[5,1], %e: f32[1,3,2]) -> (f32[52112], f32[1,8,2]) {
+              %0 = neg(%b) : f32[7,3,100]
+              %1 = reshape(%0) : f32[2100]
+              %2 = mul(%c, %c) : f32[30011]
+              %3 = concat(%1, %a, %2) {axis = 0} : f32[52112]
+              %4 = broadcast(%d) : f32[1,5,2]
+              %5 = concat(%4, %e) {axis = 1} : f32[1,8,2]
+              return %3, %5 : f32[52112], f32[1,8,2]
+            }
+            """)
+        let (inputs, _) = randomValues(for: graph, seed: 3)
+        let expected = try Interpreter().run(graph, inputs: inputs, variables: [:]).outputs
+        let executable = try Executable(graph)
+        executable.poisonsArena = true
+        #expect(try executable.run(inputs) == expected)
+    }
+
     /// Compiled code clamps an index outside the table to the nearest row (the interpreter
     /// rejects it): gather reads row 0 or the last row, scatter_add adds there.
     @Test func compiledIndexingClampsToTheTable() throws {

@@ -80,10 +80,13 @@ struct LoopEmitter {
         if kernel.kind == .reduction { emit("%acc = alloca double, align 8") }
         rowExtent = kernel.kind == .elementwise ? LoopEmitter.rowExtent(of: kernel, in: graph) : nil
         let streams = kernel.kind == .reduction && LoopEmitter.streams(kernel, in: graph)
+        let pieces = kernel.kind == .elementwise ? LoopEmitter.concatenatedRanges(of: kernel, in: graph) : nil
+        if pieces != nil { rowExtent = nil }
         emit("%empty = icmp sge i64 %begin, %end")
-        emit("br i1 %empty, label %exit, label %\(streams ? "start" : rowExtent == nil ? "loop" : "row")")
+        emit("br i1 %empty, label %exit, label %\(pieces != nil ? "piece0" : streams ? "start" : rowExtent == nil ? "loop" : "row")")
         header += lines
         lines = []
+        if let pieces { return emitPieces(header: header, output: output, ranges: pieces) }
         if let rowExtent { return emitRows(header: header, output: output, extent: rowExtent) }
         if streams { return emitStreamingReduction(header: header, output: output) }
 
@@ -161,6 +164,56 @@ struct LoopEmitter {
             "  ret void",
             "}",
         ]
+        return (header + body).joined(separator: "\n")
+    }
+
+    /// The output ranges of a kernel whose root is a `concat` that lays its operands one after
+    /// another in memory (along the leading axis, or one after leading axes of size 1), as
+    /// (start, count) per operand; nil for any other kernel. Such a kernel is written as one
+    /// loop per operand, so no element tests which operand it comes from (a gradient bucket
+    /// concatenates dozens of tensors).
+    static func concatenatedRanges(of kernel: FusedKernel, in graph: Graph) -> [(start: Int, count: Int)]? {
+        let root = graph[kernel.root]
+        guard case .concat(let axis) = root.op, root.type.shape[..<axis].allSatisfy({ $0 == 1 }) else { return nil }
+        var ranges: [(start: Int, count: Int)] = [], start = 0
+        for operand in root.operands {
+            let count = graph[operand].type.elementCount
+            ranges.append((start, count))
+            start += count
+        }
+        return ranges
+    }
+
+    /// The output loop as one loop per operand of the root `concat` (`concatenatedRanges`),
+    /// each over its part of [begin, end): operand p's element i − start(p) goes to i.
+    private mutating func emitPieces(header: [String], output: String, ranges: [(start: Int, count: Int)]) -> String {
+        let root = graph[kernel.root]
+        var body: [String] = []
+        for (position, range) in ranges.enumerated() {
+            let (piece, next) = ("piece\(position)", position + 1 == ranges.count ? "exit" : "piece\(position + 1)")
+            let end = range.start + range.count
+            lines = []
+            memo = [:]   // values of the previous piece's loop do not dominate this one
+            let local = assign("sub nsw i64 %i\(position), \(range.start)")
+            let value = operand(position, of: root, at: .linear(local))
+            store(value, type: root.type, at: "%i\(position)", into: output)
+            body += [
+                "\(piece):",
+                "  %lo\(position).above = icmp sgt i64 %begin, \(range.start)",
+                "  %lo\(position) = select i1 %lo\(position).above, i64 %begin, i64 \(range.start)",
+                "  %hi\(position).below = icmp slt i64 %end, \(end)",
+                "  %hi\(position) = select i1 %hi\(position).below, i64 %end, i64 \(end)",
+                "  %skip\(position) = icmp sge i64 %lo\(position), %hi\(position)",
+                "  br i1 %skip\(position), label %\(next), label %loop\(position)",
+                "loop\(position):",
+                "  %i\(position) = phi i64 [ %lo\(position), %\(piece) ], [ %i\(position).next, %loop\(position) ]",
+            ] + lines + [
+                "  %i\(position).next = add nuw nsw i64 %i\(position), 1",
+                "  %done\(position) = icmp eq i64 %i\(position).next, %hi\(position)",
+                "  br i1 %done\(position), label %\(next), label %loop\(position)",
+            ]
+        }
+        body += ["exit:", "  ret void", "}"]
         return (header + body).joined(separator: "\n")
     }
 
