@@ -3,6 +3,7 @@
 import GraftBackend
 import GraftIR
 import Testing
+import Foundation
 
 /// The kernel ABI the backend emits: a table of buffer pointers and a half-open index range.
 private typealias Kernel = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>, Int64, Int64) -> Void
@@ -180,4 +181,41 @@ private let sumKernelIR = """
     #expect(!jit.cpuName.isEmpty)
     #expect(jit.cpuFeatures.contains("+"))
     print("LLVM host CPU: \(jit.cpuName); AVX-512F: \(jit.cpuFeatures.contains("+avx512f"))")
+}
+
+/// Compiled modules' object code is kept in an `ObjectCache` and read back by a later JIT (a
+/// later process): the file is written once, the function it holds computes, and a file LLVM
+/// cannot read is compiled again and replaced.
+@Test func objectCodeIsKeptBetweenJITsAndADamagedFileIsReplaced() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("graft-object-cache-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let cache = ObjectCache(directory: directory)
+    func files() throws -> [URL] {
+        try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil).filter { $0.pathExtension == "o" }
+    }
+    /// A fresh JIT's add_f32 over four elements.
+    func compileAndRun() throws -> [Float] {
+        let jit = try LLVMJIT(objectCache: cache)
+        try jit.add(modules: [(addKernelIR, "add")], keepingText: false)
+        let kernel = unsafeBitCast(try jit.address(of: "add_f32"), to: Kernel.self)
+        var a: [Float] = [1, 2, 3, 4], b: [Float] = [10, 20, 30, 40], c = [Float](repeating: 0, count: 4)
+        a.withUnsafeMutableBytes { a in
+            b.withUnsafeMutableBytes { b in
+                c.withUnsafeMutableBytes { c in
+                    var buffers: [UnsafeMutableRawPointer?] = [a.baseAddress, b.baseAddress, c.baseAddress]
+                    buffers.withUnsafeMutableBufferPointer { kernel($0.baseAddress!, 0, 4) }
+                }
+            }
+        }
+        return c
+    }
+    #expect(try compileAndRun() == [11, 22, 33, 44])
+    let stored = try files()
+    try #require(stored.count == 1)
+    let written = try FileManager.default.attributesOfItem(atPath: stored[0].path)[.modificationDate] as? Date
+    #expect(try compileAndRun() == [11, 22, 33, 44])   // read back, not written again
+    #expect(try FileManager.default.attributesOfItem(atPath: stored[0].path)[.modificationDate] as? Date == written)
+    try Data("not an object file".utf8).write(to: stored[0])
+    #expect(try compileAndRun() == [11, 22, 33, 44])
+    #expect(try Data(contentsOf: stored[0]).count > 100)   // replaced by real object code
 }

@@ -22,7 +22,7 @@ public struct CompiledKernels: @unchecked Sendable {
     /// The generated matrix products of the convolutions (absent ones run on the BLAS).
     public var products: [ConvolutionProduct: KernelFunction]
     /// The module of the functions this plan added to the cache, as handed to LLVM and after O3
-    /// (empty when every kernel was cached already).
+    /// (empty when every kernel was cached already; the latter only when asked for).
     public var sourceIR: String
     public var optimizedIR: String
     /// Distinct functions compiled (after sharing identical kernels).
@@ -72,9 +72,9 @@ public final class KernelCache: @unchecked Sendable {
         self.jit = jit
     }
 
-    /// Compiles what `plan` needs that is not cached yet, in one LLVM module, and returns the
-    /// functions of all its kernels.
-    public func compile(_ plan: FusionPlan) throws -> CompiledKernels {
+    /// Compiles what `plan` needs that is not cached yet and returns the functions of all its
+    /// kernels; with `keepingOptimizedIR`, also the optimised IR text (`--stage llvm`).
+    public func compile(_ plan: FusionPlan, keepingOptimizedIR: Bool = false) throws -> CompiledKernels {
         lock.lock()
         defer { lock.unlock() }
         let (bodies, declarations, geometries, products) = KernelCompiler.functionBodies(
@@ -114,7 +114,8 @@ public final class KernelCache: @unchecked Sendable {
             // One module per core, compiled at once, their functions dealt out largest first.
             let parts = KernelCache.partition(sources, into: Swift.min(KernelCache.compileThreads, sources.count))
             let name = "graft_\(plan.graph.name)_\(functions.count)"
-            optimized = try jit.add(modules: parts.enumerated().map { (module($0.element), "\(name)_\($0.offset)") }).joined(separator: "\n")
+            optimized = try jit.add(modules: parts.enumerated().map { (module($0.element), "\(name)_\($0.offset)") },
+                                    keepingText: keepingOptimizedIR).joined(separator: "\n")
             for (text, name) in pending {
                 functions[text] = (name, unsafeBitCast(try jit.address(of: name), to: KernelFunction.self))
             }

@@ -30,6 +30,9 @@ public final class LLVMJIT: @unchecked Sendable {
     /// The host's LLVM feature string (e.g. `+avx512f,…`), written into every function.
     public let cpuFeatures: String
 
+    /// Where `add(modules:keepingText:)` keeps object code between processes (nil: nowhere).
+    public let objectCache: ObjectCache?
+
     private let host: HostTarget
     private let jit: LLVMOrcLLJITRef
     /// The data layout every module gets; it is the JIT's own, so `add` never mismatches.
@@ -40,7 +43,10 @@ public final class LLVMJIT: @unchecked Sendable {
     /// the running process.
     ///
     /// - Throws: `Diagnostic` with LLVM's message if the JIT cannot be created.
-    public init() throws {
+    /// - Parameter objectCache: where compiled kernel modules are kept between processes
+    ///   (by default as `GRAFT_KERNEL_CACHE` or `~/.cache/graft/kernels` says; nil for none).
+    public init(objectCache: ObjectCache? = ObjectCache.fromEnvironment()) throws {
+        self.objectCache = objectCache
         host = try HostTarget()
         cpuName = host.cpuName
         cpuFeatures = host.cpuFeatures
@@ -110,35 +116,58 @@ public final class LLVMJIT: @unchecked Sendable {
     /// Compiles several modules of textual IR at once, each on a thread of its own: parsed,
     /// prepared and optimised as `add(module:name:)` does, then compiled to machine code,
     /// whose object files are linked into the JIT. Compiling a step's kernels this way uses
-    /// every core instead of one.
+    /// every core instead of one. Unless the optimised text is asked for, a module whose
+    /// object code `objectCache` holds (compiled by an earlier process) is read from there,
+    /// and new object code is stored there.
     ///
-    /// - Returns: each module's optimised IR text, in order.
+    /// - Parameter keepingText: return each module's optimised IR text (this compiles every
+    ///   module; otherwise the texts are empty).
+    /// - Returns: each module's optimised IR text, in order, or empty strings.
     /// - Throws: `Diagnostic` with LLVM's message for the first module that fails (none of
     ///   the modules is added then), or a symbol the JIT already defines.
     @discardableResult
-    public func add(modules: [(irText: String, name: String)]) throws -> [String] {
+    public func add(modules: [(irText: String, name: String)], keepingText: Bool = true) throws -> [String] {
+        let cache = keepingText ? nil : objectCache
+        let target = "\(cpuName)\n\(cpuFeatures)"
+        let keys = modules.map { ObjectCache.key(module: $0.irText, target: target) }
         let results = ObjectCode(modules.count)
-        DispatchQueue.concurrentPerform(iterations: modules.count) { index in
-            results.set(index, Result { try self.objectCode(modules[index].irText, name: modules[index].name) })
+        for (index, key) in keys.enumerated() {
+            if let object = cache?.load(key) { results.set(index, .success((optimised: "", object: object, cached: true))) }
+        }
+        let missing = modules.indices.filter { results.values[$0] == nil }
+        DispatchQueue.concurrentPerform(iterations: missing.count) { position in
+            let index = missing[position]
+            results.set(index, Result { try self.objectCode(modules[index].irText, name: modules[index].name, keepingText: keepingText) })
         }
         defer { results.disposeUnlinked() }
-        let compiled = try results.values.map { try $0!.get() }
-        for (index, (_, object)) in compiled.enumerated() {
+        var compiled = try results.values.map { try $0!.get() }
+        for index in compiled.indices {
+            if !compiled[index].cached { cache?.store(compiled[index].object, as: keys[index]) }
             results.linked(index)
             // LLVMOrcLLJITAddObjectFile takes the buffer, whether it succeeds or not.
-            try checkLLVM(LLVMOrcLLJITAddObjectFile(jit, LLVMOrcLLJITGetMainJITDylib(jit), object),
-                          "LLVM could not add the code of module '\(modules[index].name)' to the JIT")
+            let error = LLVMOrcLLJITAddObjectFile(jit, LLVMOrcLLJITGetMainJITDylib(jit), compiled[index].object)
+            if error != nil, compiled[index].cached {
+                // A cached file LLVM cannot read: compile the module again and replace the file.
+                LLVMConsumeError(error)
+                cache?.discard(keys[index])
+                compiled[index] = try objectCode(modules[index].irText, name: modules[index].name, keepingText: false)
+                cache?.store(compiled[index].object, as: keys[index])
+                try checkLLVM(LLVMOrcLLJITAddObjectFile(jit, LLVMOrcLLJITGetMainJITDylib(jit), compiled[index].object),
+                              "LLVM could not add the code of module '\(modules[index].name)' to the JIT")
+                continue
+            }
+            try checkLLVM(error, "LLVM could not add the code of module '\(modules[index].name)' to the JIT")
         }
         return compiled.map(\.optimised)
     }
 
-    /// `irText` optimised (its text) and compiled to an object file for the JIT.
-    private func objectCode(_ irText: String, name: String) throws -> (optimised: String, object: LLVMMemoryBufferRef) {
+    /// `irText` compiled to an object file for the JIT, and optimised (its text, if kept).
+    private func objectCode(_ irText: String, name: String, keepingText: Bool) throws -> CompiledModule {
         guard let context = LLVMContextCreate() else { throw Diagnostic("LLVM could not create a context for module '\(name)'") }
         defer { LLVMContextDispose(context) }
         let module = try makeOptimisedModule(irText, name: name, in: context)
         defer { LLVMDisposeModule(module) }
-        let optimised = takeLLVMString(LLVMPrintModuleToString(module))
+        let optimised = keepingText ? takeLLVMString(LLVMPrintModuleToString(module)) : ""
         let machine = try host.makeTargetMachine(forJIT: true)
         defer { LLVMDisposeTargetMachine(machine) }
         var buffer: LLVMMemoryBufferRef?
@@ -146,7 +175,7 @@ public final class LLVMJIT: @unchecked Sendable {
         guard LLVMTargetMachineEmitToMemoryBuffer(machine, module, LLVMObjectFile, &message, &buffer) == 0, let buffer else {
             throw Diagnostic("LLVM could not generate code for module '\(name)': \(takeLLVMString(message))")
         }
-        return (optimised, buffer)
+        return (optimised, buffer, false)
     }
 
     /// The address of a function compiled by the JIT (`LLVMOrcLLJITLookup`); compiles its
@@ -278,13 +307,17 @@ public final class LLVMJIT: @unchecked Sendable {
     }
 }
 
+/// A module's object code (and its optimised text, when kept); `cached` when read from the
+/// object cache.
+typealias CompiledModule = (optimised: String, object: LLVMMemoryBufferRef, cached: Bool)
+
 /// The object files of `add(modules:)`, each written by its own thread; those not handed to
 /// the JIT are freed.
 private final class ObjectCode: @unchecked Sendable {
-    private(set) var values: [Result<(optimised: String, object: LLVMMemoryBufferRef), Error>?]
+    private(set) var values: [Result<CompiledModule, Error>?]
     private var handedOver: Set<Int> = []
     init(_ count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ result: Result<(optimised: String, object: LLVMMemoryBufferRef), Error>) { values[index] = result }
+    func set(_ index: Int, _ result: Result<CompiledModule, Error>) { values[index] = result }
     func linked(_ index: Int) { handedOver.insert(index) }
     func disposeUnlinked() {
         for (index, value) in values.enumerated() where !handedOver.contains(index) {

@@ -71,7 +71,7 @@ public enum BackendPipeline {
             return MemoryPlan(plan).describe(plan)
         case .llvm, .asm:
             let jit = try LLVMJIT()
-            let compiled = try KernelCache(jit: jit).compile(plan)
+            let compiled = try KernelCache(jit: jit).compile(plan, keepingOptimizedIR: stage == .llvm)
             return compiled.legend + (stage == .llvm ? compiled.optimizedIR : try jit.assembly(for: compiled.sourceIR))
         }
     }
