@@ -101,7 +101,7 @@ public struct FusionPlan: Sendable {
             }
             kernels.append(FusedKernel(kind: kind, root: id, body: body, inputs: inputs))
         }
-        self.kernels = kernels
+        self.kernels = FusionPlan.startingCollectivesEarly(kernels, in: graph)
     }
 
     /// Ops an inlined expression may hold and still be recomputed in every consumer.

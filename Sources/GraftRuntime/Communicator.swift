@@ -17,9 +17,38 @@ public protocol Communicator: AnyObject, Sendable {
     func allReduce(_ buffer: UnsafeMutablePointer<Float>, count: Int, _ reduction: CollectiveReduction)
     /// Replaces `count` floats at `buffer` on every replica by rank 0's.
     func broadcast(_ buffer: UnsafeMutablePointer<Float>, count: Int)
+    /// Starts the all-reduce `allReduce` would do and returns at once; `finish` completes it.
+    /// In between the caller may compute but must not touch `buffer`, and every replica
+    /// starts its collectives (blocking or not) in the same order. Where the group has no
+    /// way to do the work in the background, it is all done in `finish`.
+    func startAllReduce(_ buffer: UnsafeMutablePointer<Float>, count: Int, _ reduction: CollectiveReduction) -> PendingAllReduce
+    /// Completes an all-reduce started by `startAllReduce`.
+    func finish(_ pending: PendingAllReduce)
+}
+
+/// An all-reduce started by `Communicator.startAllReduce` and not finished yet.
+public struct PendingAllReduce: @unchecked Sendable {
+    public let buffer: UnsafeMutablePointer<Float>
+    public let count: Int
+    public let reduction: CollectiveReduction
+    /// The group's own handle of the operation in flight (MPI's request), if it started one.
+    public var request: UnsafeMutableRawPointer?
+
+    public init(buffer: UnsafeMutablePointer<Float>, count: Int, reduction: CollectiveReduction, request: UnsafeMutableRawPointer? = nil) {
+        (self.buffer, self.count, self.reduction, self.request) = (buffer, count, reduction, request)
+    }
 }
 
 extension Communicator {
+    /// Nothing happens in the background: the whole all-reduce is done by `finish`.
+    public func startAllReduce(_ buffer: UnsafeMutablePointer<Float>, count: Int, _ reduction: CollectiveReduction) -> PendingAllReduce {
+        PendingAllReduce(buffer: buffer, count: count, reduction: reduction)
+    }
+
+    public func finish(_ pending: PendingAllReduce) {
+        allReduce(pending.buffer, count: pending.count, pending.reduction)
+    }
+
     /// A broadcast as an all-reduce: every replica but rank 0 contributes zeros, so the sum
     /// is rank 0's values exactly.
     public func broadcast(_ buffer: UnsafeMutablePointer<Float>, count: Int) {

@@ -40,6 +40,13 @@ public final class Executable: @unchecked Sendable {
     let scratch: [UnsafeMutablePointer<Float>]     // per worker: a patch matrix
     let partials: [UnsafeMutablePointer<Float>]    // per group of images: a filter gradient
     private var blasThreads = -1
+    /// All-reduces that run in the background (`Communicator.startAllReduce`): those whose
+    /// first reader is not the next kernel (a gradient bucket, read by the optimizer while
+    /// the backward pass goes on), by kernel index, and which of them to finish before each
+    /// kernel (an index past the last kernel: before the outputs are read).
+    private let inBackground: Set<Int>
+    private let finishBefore: [Int: [Int]]
+    private var pending: [Int: PendingAllReduce] = [:]
 
     /// Compiles `graph` into `cache` (the process's shared one by default), using `threads` workers.
     public init(_ graph: Graph, cache: KernelCache? = nil, threads: Int = 2) throws {
@@ -84,6 +91,7 @@ public final class Executable: @unchecked Sendable {
             patchFloats = Swift.max(patchFloats, call.geometry.patchSize * call.geometry.outputPixels)
             filterFloats = Swift.max(filterFloats, call.geometry.outputChannels * call.geometry.patchSize)
         }
+        (inBackground, finishBefore) = Executable.backgroundCollectives(plan, calls)
         scratch = (0..<workers.count).map { _ in .allocate(capacity: patchFloats) }
         partials = (0..<Swift.max(workers.count, Executable.filterGradientGroups)).map { _ in .allocate(capacity: filterFloats) }
         compileSeconds = Date().timeIntervalSince(start)
@@ -94,6 +102,20 @@ public final class Executable: @unchecked Sendable {
         for buffer in storage.values { buffer.deallocate() }
         for table in arguments { table?.deallocate() }
         for buffer in scratch + partials { buffer.deallocate() }
+    }
+
+    /// The all-reduce kernels of `plan` that can run while other kernels do (their first reader
+    /// is not the next kernel), and where each must be finished.
+    static func backgroundCollectives(_ plan: FusionPlan, _ calls: [KernelCall]) -> (Set<Int>, [Int: [Int]]) {
+        var inBackground: Set<Int> = [], finishBefore: [Int: [Int]] = [:]
+        for (index, call) in calls.enumerated() {
+            guard case .allReduce(_, _, _, let result) = call else { continue }
+            let reader = plan.kernels.indices.first { $0 > index && plan.kernels[$0].inputs.contains(result) } ?? plan.kernels.count
+            guard reader > index + 1 else { continue }
+            inBackground.insert(index)
+            finishBefore[reader, default: []].append(index)
+        }
+        return (inBackground, finishBefore)
     }
 
     nonisolated(unsafe) private static var cache: KernelCache?
@@ -160,13 +182,18 @@ public final class Executable: @unchecked Sendable {
         if profiles {
             if kernelSeconds.count != plan.kernels.count { kernelSeconds = [Double](repeating: 0, count: plan.kernels.count) }
             for index in plan.kernels.indices {
+                finishCollectives(before: index)
                 let start = DispatchTime.now().uptimeNanoseconds
                 execute(index)
                 kernelSeconds[index] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             }
         } else {
-            for index in plan.kernels.indices { execute(index) }
+            for index in plan.kernels.indices {
+                finishCollectives(before: index)
+                execute(index)
+            }
         }
+        finishCollectives(before: plan.kernels.count)
         let outputs = graph.outputs.map { id in
             HostTensor(graph[id].type, Array(UnsafeBufferPointer(start: pointers[id]!, count: graph[id].type.elementCount)))
         }
@@ -186,6 +213,17 @@ public final class Executable: @unchecked Sendable {
             guard value.type == type, value.scalars.count == type.elementCount else {
                 throw Diagnostic("input %\(name) is \(type) but the value given is \(value.type)")
             }
+        }
+    }
+
+    /// Finishes the background all-reduces kernel `index` reads (in profiles, their waiting
+    /// counts as the all-reduce's time).
+    private func finishCollectives(before index: Int) {
+        guard let collectives = finishBefore[index] else { return }
+        for collective in collectives {
+            let start = profiles ? DispatchTime.now().uptimeNanoseconds : 0
+            communicator.finish(pending.removeValue(forKey: collective)!)
+            if profiles { kernelSeconds[collective] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         }
     }
 
@@ -235,7 +273,11 @@ public final class Executable: @unchecked Sendable {
                                   indices: pointers[indices]!, updates: pointers[updates]!, into: pointers[result]!)
         case .allReduce(let reduction, let count, let operand, let result):
             pointers[result]!.update(from: pointers[operand]!, count: count)
-            communicator.allReduce(pointers[result]!, count: count, reduction)
+            if inBackground.contains(index) {
+                pending[index] = communicator.startAllReduce(pointers[result]!, count: count, reduction)
+            } else {
+                communicator.allReduce(pointers[result]!, count: count, reduction)
+            }
         }
     }
 }

@@ -63,6 +63,25 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         }
     }
 
+    /// `MPI_Iallreduce` in place: Open MPI moves the data while the step computes, inside the
+    /// MPI calls it makes meanwhile (the step's blocking all-reduces) and in `finish`.
+    public func startAllReduce(_ buffer: UnsafeMutablePointer<Float>, count: Int, _ reduction: CollectiveReduction) -> PendingAllReduce {
+        precondition(count <= Int(Int32.max), "all_reduce of \(count) floats: MPI counts are 32-bit")
+        var request: UnsafeMutableRawPointer?
+        _ = library.iallreduce(library.inPlace, buffer, Int32(count), library.float, library.sum, library.world, &request)
+        return PendingAllReduce(buffer: buffer, count: count, reduction: reduction, request: request)
+    }
+
+    /// `MPI_Wait` for a started all-reduce, then the mean's scaling.
+    public func finish(_ pending: PendingAllReduce) {
+        var request = pending.request
+        _ = library.wait(&request, nil)   // MPI_STATUS_IGNORE is a null pointer in Open MPI
+        if pending.reduction == .mean {
+            let scale = 1 / Float(size)
+            for index in 0..<pending.count { pending.buffer[index] *= scale }
+        }
+    }
+
     /// Replaces `count` floats at `buffer` on every rank by rank 0's (the initial state).
     public func broadcast(_ buffer: UnsafeMutablePointer<Float>, count: Int) {
         precondition(count <= Int(Int32.max), "broadcast of \(count) floats: MPI counts are 32-bit")
@@ -94,6 +113,9 @@ private struct OpenMPILibrary: @unchecked Sendable {
     let commRank: @convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32
     let commSize: @convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32
     let allreduce: @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer, Int32, Handle, Handle, Handle) -> Int32
+    /// `MPI_Iallreduce`; an `MPI_Request` is a pointer in Open MPI.
+    let iallreduce: @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer, Int32, Handle, Handle, Handle, UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Int32
+    let wait: @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafeMutableRawPointer?) -> Int32
     let bcast: @convention(c) (UnsafeMutableRawPointer, Int32, Handle, Int32, Handle) -> Int32
     let abort: @convention(c) (Handle, Int32) -> Int32
     let finalize: @convention(c) () -> Int32
@@ -126,6 +148,8 @@ private struct OpenMPILibrary: @unchecked Sendable {
             commRank: try symbol("MPI_Comm_rank", as: (@convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32).self),
             commSize: try symbol("MPI_Comm_size", as: (@convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32).self),
             allreduce: try symbol("MPI_Allreduce", as: (@convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer, Int32, Handle, Handle, Handle) -> Int32).self),
+            iallreduce: try symbol("MPI_Iallreduce", as: (@convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer, Int32, Handle, Handle, Handle, UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Int32).self),
+            wait: try symbol("MPI_Wait", as: (@convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafeMutableRawPointer?) -> Int32).self),
             bcast: try symbol("MPI_Bcast", as: (@convention(c) (UnsafeMutableRawPointer, Int32, Handle, Int32, Handle) -> Int32).self),
             abort: try symbol("MPI_Abort", as: (@convention(c) (Handle, Int32) -> Int32).self),
             finalize: try symbol("MPI_Finalize", as: (@convention(c) () -> Int32).self),
