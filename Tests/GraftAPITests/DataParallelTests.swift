@@ -184,7 +184,9 @@ private enum BYOLTEquivalence {
     }
 }
 
-@Suite struct DataParallelTests {
+/// Serialized: under mpirun the two MPI tests share the job's communicator, and collectives of two
+/// tests running at once would interleave differently on the two ranks.
+@Suite(.serialized) struct DataParallelTests {
     @Test func twoReplicasWithCrossReplicaStatisticsAreOneProcess() throws {
         let single = try singleProcess()
         let replicas = try twoReplicas(.crossReplica(replicas: 2))
