@@ -28,7 +28,7 @@ extension FusionPlan {
             }
             let reads = Set(group.flatMap { order[$0].inputs }).subtracting(group.map { order[$0].root })
             let earliest = (order.lastIndex { reads.contains($0.root) } ?? -1) + 1
-            guard earliest < group[0] else { continue }
+            guard group != Array(earliest..<(earliest + group.count)) else { continue }   // already in place
             let moved = group.map { order[$0] }
             for index in group.reversed() { order.remove(at: index) }
             order.insert(contentsOf: moved, at: earliest)

@@ -42,7 +42,7 @@ public final class Executable: @unchecked Sendable {
     private var blasThreads = -1
     /// All-reduces that run in the background (`Communicator.startAllReduce`): those whose
     /// first reader is not the next kernel (a gradient bucket, read by the optimizer while
-    /// the backward pass goes on), by kernel index, and which of them to finish before each
+    /// the backward pass goes on), by kernel index; and which of them to finish before each
     /// kernel (an index past the last kernel: before the outputs are read).
     private let inBackground: Set<Int>
     private let finishBefore: [Int: [Int]]
@@ -91,7 +91,8 @@ public final class Executable: @unchecked Sendable {
             patchFloats = Swift.max(patchFloats, call.geometry.patchSize * call.geometry.outputPixels)
             filterFloats = Swift.max(filterFloats, call.geometry.outputChannels * call.geometry.patchSize)
         }
-        (inBackground, finishBefore) = Executable.backgroundCollectives(plan, calls)
+        finishBefore = Executable.backgroundCollectives(plan, calls)
+        inBackground = Set(finishBefore.values.joined())
         scratch = (0..<workers.count).map { _ in .allocate(capacity: patchFloats) }
         partials = (0..<Swift.max(workers.count, Executable.filterGradientGroups)).map { _ in .allocate(capacity: filterFloats) }
         compileSeconds = Date().timeIntervalSince(start)
@@ -105,17 +106,15 @@ public final class Executable: @unchecked Sendable {
     }
 
     /// The all-reduce kernels of `plan` that can run while other kernels do (their first reader
-    /// is not the next kernel), and where each must be finished.
-    static func backgroundCollectives(_ plan: FusionPlan, _ calls: [KernelCall]) -> (Set<Int>, [Int: [Int]]) {
-        var inBackground: Set<Int> = [], finishBefore: [Int: [Int]] = [:]
+    /// is not the next kernel), listed under the kernel before which each must be finished.
+    static func backgroundCollectives(_ plan: FusionPlan, _ calls: [KernelCall]) -> [Int: [Int]] {
+        var finishBefore: [Int: [Int]] = [:]
         for (index, call) in calls.enumerated() {
             guard case .allReduce(_, _, _, let result) = call else { continue }
             let reader = plan.kernels.indices.first { $0 > index && plan.kernels[$0].inputs.contains(result) } ?? plan.kernels.count
-            guard reader > index + 1 else { continue }
-            inBackground.insert(index)
-            finishBefore[reader, default: []].append(index)
+            if reader > index + 1 { finishBefore[reader, default: []].append(index) }
         }
-        return (inBackground, finishBefore)
+        return finishBefore
     }
 
     nonisolated(unsafe) private static var cache: KernelCache?

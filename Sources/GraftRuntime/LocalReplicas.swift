@@ -7,7 +7,7 @@
 // batch with one worker, so no kernel is split across cores and each core's activations stay
 // in its own caches; the cores meet only at the step's all-reduces (BatchNorm statistics, the
 // loss, the gradient buckets). On two cores this is faster than one executable whose every
-// large kernel is forked across two workers (Docs/Performance.md, row 14).
+// large kernel is forked across two workers (Docs/Performance.md, row 15).
 
 import Foundation
 import GraftIR
@@ -21,8 +21,11 @@ import GraftBackend
 /// var graph = try entry.trace(64, 0).graph              // one replica's shard of a batch of 128
 /// try pipeline.run(&graph, until: .optimized)
 /// let step = try LocalReplicas(graph, replicas: 2)
-/// let outputs = try step.run(LocalReplicas.split(inputs, into: 2, along: dataInputs))[0]
+/// let shards = try LocalReplicas.split(inputs, into: 2, along: ["view1", "view2"])   // the batch's rows
+/// let loss = try step.run(shards)[0][0]                  // replica 0's outputs: the whole batch's loss
 /// ```
+///
+/// `TrainingStep(…, replicas: 2)` does all of this for any traced model.
 public final class LocalReplicas: @unchecked Sendable {
     /// The replicas, rank by rank; their params and state stay identical.
     public let executables: [Executable]
@@ -42,6 +45,12 @@ public final class LocalReplicas: @unchecked Sendable {
     }
 
     deinit { for thread in threads { thread.stop() } }
+
+    /// The replicas one process runs by default: one per thread when the batch splits evenly
+    /// across them (`graft train` and `graft bench`), else 1.
+    public static func perThread(batch: Int, threads: Int) -> Int {
+        threads > 1 && batch % threads == 0 ? threads : 1
+    }
 
     /// Runs every replica on its own inputs at once (replica 0 on the calling thread) and
     /// returns each replica's outputs. All inputs are checked before any replica starts, so a

@@ -58,7 +58,7 @@ struct BenchCommand: ParsableCommand {
                 entry.pipeline.dataParallelism = .crossReplica(replicas: ranks)
             }
             let threads = self.threads ?? (ranks > 1 ? group!.threadsPerRank : 2)
-            let replicas = self.replicas ?? (ranks == 1 && globalBatch % threads == 0 ? threads : 1)
+            let replicas = self.replicas ?? (ranks == 1 ? LocalReplicas.perThread(batch: globalBatch, threads: threads) : 1)
             if replicas > 1 {
                 guard ranks == 1 else { throw Diagnostic("--replicas splits one process's batch; under mpirun each rank is a replica already, so leave --replicas out") }
                 guard globalBatch % replicas == 0 else {

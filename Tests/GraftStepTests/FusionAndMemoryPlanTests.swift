@@ -34,6 +34,38 @@ import GraftModels
         for kernel in plan.kernels where kernel.kind == .contraction { #expect(kernel.body == [kernel.root]) }
     }
 
+    /// In the 2-replica step, every `all_reduce` (and a bucket's concat with it) starts right
+    /// after the last kernel it reads (only other collectives, started as early, in between),
+    /// and the order stays valid: the first gradient bucket travels while the backward pass
+    /// still has convolution gradients to compute.
+    @Test func allReducesStartRightAfterWhatTheyRead() throws {
+        var entry = try #require(ModelCatalog.model(named: "byol-t"))
+        entry.pipeline.dataParallelism = .crossReplica(replicas: 2)
+        let graph = try entry.compile(batchSize: 8, stage: .optimized)
+        let plan = FusionPlan(graph)
+        let position = Dictionary(uniqueKeysWithValues: plan.kernels.enumerated().map { ($0.element.root, $0.offset) })
+        let collectiveOperands = Set(plan.kernels.filter { graph[$0.root].op.kind == .allReduce }.map { graph[$0.root].operands[0] })
+        /// An all_reduce, or the kernel making its operand.
+        func startsACollective(_ kernel: FusedKernel) -> Bool {
+            graph[kernel.root].op.kind == .allReduce || collectiveOperands.contains(kernel.root)
+        }
+        var buckets: [Int] = []
+        for (index, kernel) in plan.kernels.enumerated() where graph[kernel.root].op.kind == .allReduce {
+            let operand = graph[kernel.root].operands[0]
+            let group = graph[operand].op.kind == .concat ? [position[operand]!, index] : [index]
+            if group.count == 2 { buckets.append(index) }
+            #expect(group == Array(group[0]...index), "a bucket's concat runs just before its all_reduce")
+            let reads = group.flatMap { plan.kernels[$0].inputs }.compactMap { position[$0] }.filter { !group.contains($0) }
+            #expect(reads.allSatisfy { $0 < group[0] }, "kernel #\(index) runs before something it reads")
+            // Between what it reads and its start run only other collectives started as early.
+            let between = (reads.max() ?? -1) + 1 ..< group[0]
+            #expect(between.allSatisfy { startsACollective(plan.kernels[$0]) }, "all_reduce #\(index) does not start right after what it reads: other kernels run between, \(between.filter { !startsACollective(plan.kernels[$0]) }.prefix(3).map { graph[plan.kernels[$0].root].op.name })")
+        }
+        #expect(buckets.count == 3, "byol-t's gradients make \(buckets.count) buckets of 64K floats, not 3")
+        let lastFilterGradient = try #require(plan.kernels.lastIndex { graph[$0.root].op.kind == .conv2dFilterGrad })
+        #expect(buckets[0] < lastFilterGradient, "the first bucket waits for the whole backward pass")
+    }
+
     @Test func broadcastsOfMaterializedValuesAreNeverMaterialized() throws {
         let graph = try step()
         let plan = FusionPlan(graph)

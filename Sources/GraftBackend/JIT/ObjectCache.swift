@@ -32,7 +32,9 @@ public struct ObjectCache: Sendable {
         return ObjectCache(directory: base.appendingPathComponent("graft/kernels"))
     }
 
-    /// The file name of a module's object code for `target` (the host CPU and features).
+    /// The file name of a module's object code for `target` (the host CPU and features). The
+    /// tag at its start names how Graft generates code from IR (`LLVMJIT`: O3, the JIT's code
+    /// model); change it when that changes, so no older file is read back.
     static func key(module: String, target: String) -> String {
         let identity = "graft-object-cache-1\n\(LLVM_VERSION_STRING)\n\(target)\n"
         // Two 64-bit FNV-1a hashes with different bases: 128 bits, so unrelated modules never meet.

@@ -81,7 +81,7 @@ public final class Trainer {
         }
         // One process alone runs a replica on each of its cores when the batch splits evenly
         // (the same step to round-off, faster than splitting every kernel: LocalReplicas).
-        let localReplicas = replicas == 1 && options.batchSize % threads == 0 ? threads : 1
+        let localReplicas = replicas == 1 ? LocalReplicas.perThread(batch: options.batchSize, threads: threads) : 1
         let totalSteps = Swift.max(options.epochs * data.stepsPerEpoch, 1)
         var startStep = 0
         if let checkpoint, let resume {
