@@ -4,20 +4,23 @@ import Graft
 import ArgumentParser
 import Foundation
 
+extension FineTuneHead: ExpressibleByArgument {}
+
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Measure a trained encoder: linear probe, kNN, or fine-tuning on a fraction of the labels.",
-        discussion: "Baselines from the same command: --baseline random-init --model <m> (an untrained encoder), --baseline raw-pixels.")
+        discussion: """
+            Baselines from the same command: --baseline random-init --model <m> (an untrained encoder), --baseline raw-pixels. \
+            Fine-tuning tries every learning rate of --finetune-lr with each head (random, probe) and chooses the one with the best \
+            accuracy on training images held out from the labelled subset (--held-out); the test set is reported for each but never \
+            takes part in the choice.
+            """)
 
     enum Baseline: String, ExpressibleByArgument, CaseIterable { case randomInit = "random-init", rawPixels = "raw-pixels" }
     enum LabelFraction: String, ExpressibleByArgument, CaseIterable {
         case one = "1%", ten = "10%", all = "100%"
         var value: Double { self == .one ? 0.01 : self == .ten ? 0.1 : 1 }
-    }
-
-    enum FineTuneHead: String, ExpressibleByArgument, CaseIterable {
-        case random, probe
     }
 
     @Argument(help: "A checkpoint written by graft train.") var checkpoint: String?
@@ -28,8 +31,13 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Dataset directory.") var data = "/usr/share/datasets/fashion-mnist"
     @Option(name: .long, parsing: .unconditional, help: "Epochs of the linear probe.") var probeEpochs = 30
     @Option(name: .long, parsing: .unconditional, help: "Epochs of fine-tuning.") var finetuneEpochs = 20
-    @Option(name: .long, help: "The classifier fine-tuning starts from: random, or probe (the linear probe of the labelled subset's frozen features, LP-FT).")
-    var finetuneHead: FineTuneHead = .random
+    @Option(name: .long, parsing: .unconditional,
+            help: "Fine-tuning's learning rate, or comma-separated rates to choose among on the held-out images (default: \(FineTuneSetting.defaultLearningRates.map { "\($0)" }.joined(separator: ","))).")
+    var finetuneLr: String?
+    @Option(name: .long, help: "Fix the classifier fine-tuning starts from: random, or probe (the linear probe of the labelled subset's frozen features, LP-FT); default: choose on the held-out images.")
+    var finetuneHead: FineTuneHead?
+    @Option(name: .long, parsing: .unconditional, help: "Training images held out to choose fine-tuning's setting (default: a twelfth, 5000 of 60000).")
+    var heldOut: Int?
     @Option(name: .long, parsing: .unconditional, help: "Evaluate on the first N training images only (0: all).") var trainImages = 0
     @Flag(name: .long, help: "Print one JSON object.") var json = false
     @Flag(name: .long, help: "Also evaluate the random-init encoder and raw pixels the same way, and print a table.")
@@ -51,6 +59,10 @@ struct EvalCommand: ParsableCommand {
         guard (0...TrainingOptions.limits.images).contains(trainImages) else {
             throw ValidationError("--train-images must be between 0 and \(TrainingOptions.limits.images), got \(trainImages)")
         }
+        if let heldOut, !(1...TrainingOptions.limits.images).contains(heldOut) {
+            throw ValidationError("--held-out must be between 1 and \(TrainingOptions.limits.images), got \(heldOut)")
+        }
+        _ = try fineTuneLearningRates()
         if let checkpoint { try asValidation { try RegularFile.check(checkpoint, what: "the checkpoint") } }
     }
 
@@ -66,12 +78,13 @@ struct EvalCommand: ParsableCommand {
                 guard case .encoder(let config, let variables) = source else {
                     throw Diagnostic("fine-tuning needs an encoder; raw pixels have none")
                 }
-                let accuracy = try Evaluation.fineTune(encoder: config, variables: variables, train: train, test: test,
-                                                       fraction: labels.value, epochs: finetuneEpochs,
-                                                       headFromProbe: finetuneHead == .probe) { line in
+                let selection = try Evaluation.fineTune(encoder: config, variables: variables, train: train, test: test,
+                                                        split: try fineTuneSplit(train), settings: try fineTuneSettings(),
+                                                        epochs: finetuneEpochs) { line in
                     FileHandle.standardError.write(Data((line + "\n").utf8))
                 }
-                results["finetune_\(labels.rawValue)"] = accuracy
+                results["finetune_\(labels.rawValue)"] = selection.testAccuracy
+                if json { results["finetune_selection"] = selectionObject(selection) } else { printSelection(selection) }
                 try report([(label, results)])
                 return
             }
@@ -97,6 +110,63 @@ struct EvalCommand: ParsableCommand {
         } catch {
             exitWithDiagnostic(error)
         }
+    }
+
+    /// The learning rates `--finetune-lr` gives, or the default grid.
+    func fineTuneLearningRates() throws -> [Double] {
+        guard let finetuneLr else { return FineTuneSetting.defaultLearningRates }
+        let rates = finetuneLr.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !rates.isEmpty, rates.allSatisfy({ $0.map { $0.isFinite && $0 > 0 && $0 <= 1e6 } == true }) else {
+            throw ValidationError("--finetune-lr must be one or more comma-separated learning rates, each a finite number in (0, 1000000], got '\(finetuneLr)'")
+        }
+        return rates.map { $0! }
+    }
+
+    /// The settings fine-tuning chooses among: every learning rate with every head, less
+    /// what `--finetune-lr` and `--finetune-head` fix.
+    func fineTuneSettings() throws -> [FineTuneSetting] {
+        FineTuneSetting.grid(learningRates: try fineTuneLearningRates(), heads: finetuneHead.map { [$0] } ?? FineTuneHead.allCases)
+    }
+
+    /// The held-out images and the labelled subset of `train`: the same split whether or not
+    /// there is anything to choose, so a fixed setting reproduces its row of the full table.
+    func fineTuneSplit(_ train: Dataset) throws -> FineTuneSplit {
+        let count = heldOut ?? FineTuneSplit.defaultHeldOut(trainingImages: train.count)
+        guard count < train.count else {
+            throw Diagnostic("--held-out \(count) leaves no training images to fine-tune on: \(train.name) has \(train.count); hold out fewer")
+        }
+        do {
+            return try FineTuneSplit(train, labelFraction: labels.value, heldOut: count)
+        } catch var error as Diagnostic {
+            error.notes.append("--held-out \(count) and --labels \(labels.rawValue) need more images; lower one of them")
+            throw error
+        }
+    }
+
+    /// The selection as JSON: every candidate and the chosen setting.
+    func selectionObject(_ selection: FineTuneSelection) -> [String: Any] {
+        let candidates: [[String: Any]] = selection.candidates.map { candidate in
+            var object: [String: Any] = ["learning_rate": candidate.setting.learningRate, "head": candidate.setting.head.rawValue]
+            object["held_out"] = candidate.accuracy?.heldOut ?? NSNull()
+            object["test"] = candidate.accuracy?.test ?? NSNull()
+            return object
+        }
+        return ["candidates": candidates, "learning_rate": selection.chosen.setting.learningRate, "head": selection.chosen.setting.head.rawValue,
+                "held_out_images": selection.heldOutImages, "labelled_images": selection.labelledImages]
+    }
+
+    /// Prints every candidate's accuracies, the chosen one marked.
+    func printSelection(_ selection: FineTuneSelection) {
+        print("fine-tuning on \(selection.labelledImages) labelled images, the setting chosen on \(selection.heldOutImages) held-out images")
+        print("lr        head    held-out  test")
+        for (index, candidate) in selection.candidates.enumerated() {
+            let cells = ["\(candidate.setting.learningRate)".padding(toLength: 8, withPad: " ", startingAt: 0),
+                         candidate.setting.head.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0),
+                         Evaluation.percent(candidate.accuracy?.heldOut).padding(toLength: 8, withPad: " ", startingAt: 0),
+                         Evaluation.percent(candidate.accuracy?.test).padding(toLength: 8, withPad: " ", startingAt: 0)]
+            print(cells.joined(separator: "  ") + (index == selection.chosenIndex ? "  <- chosen" : ""))
+        }
+        print("")
     }
 
     /// Prints the results: JSON (one object, or an array with baselines) or a table.

@@ -72,75 +72,33 @@ public enum Evaluation {
         return results
     }
 
-    /// A fixed, seeded, class-balanced subset holding `fraction` of the labels.
-    public static func labelSubset(_ dataset: Dataset, fraction: Double, seed: UInt64 = 2020) -> [Int] {
-        guard fraction < 1 else { return Array(0..<dataset.count) }
-        var byClass = [[Int]](repeating: [], count: dataset.classes)
-        for index in 0..<dataset.count { byClass[Int(dataset.labels[index])].append(index) }
-        var generator = SplitMix64(seed: seed)
-        var chosen: [Int] = []
-        for var members in byClass {
-            members.shuffle(using: &generator)
-            chosen += members.prefix(Swift.max(1, Int((Double(members.count) * fraction).rounded())))
+    /// Fine-tunes the encoder (from `variables`) with each of `settings` on `split`'s labelled
+    /// images of `train`, measures each on `split`'s held-out images and on `test`, and
+    /// chooses the setting with the best held-out accuracy (`FineTuneSelection.choose`): the
+    /// held-out protocol of Docs/Results.md. A setting whose loss diverges is reported, not
+    /// chosen; a single setting is measured the same way, with nothing to choose.
+    public static func fineTune(encoder config: ResNetConfig, variables: [String: HostTensor], train: Dataset, test: Dataset,
+                                split: FineTuneSplit, settings: [FineTuneSetting], epochs: Int, seed: UInt64 = 0,
+                                progress: (String) -> Void = { _ in }) throws -> FineTuneSelection {
+        precondition(!settings.isEmpty, "fineTune: no settings to choose among")
+        let tuner = try FineTuner(encoder: config, labelled: train.subset(split.labelled), classes: train.classes, epochs: epochs, seed: seed)
+        let heldOut = train.subset(split.heldOut)
+        let probe = try settings.contains { $0.head == .probe } ? tuner.probeHead(variables) : nil
+        var outcomes: [FineTuneOutcome] = []
+        for setting in settings {
+            let name = "lr \(setting.learningRate), \(setting.head) head"
+            var outcome = FineTuneOutcome(setting: setting, accuracy: nil)
+            if let tuned = try tuner.tune(from: variables, setting, probe: probe, progress: { progress("\(name): \($0)") }) {
+                outcome.accuracy = .init(heldOut: try tuner.accuracy(of: tuned, on: heldOut), test: try tuner.accuracy(of: tuned, on: test))
+            }
+            progress("\(name): held-out \(percent(outcome.accuracy?.heldOut)), test \(percent(outcome.accuracy?.test))")
+            outcomes.append(outcome)
         }
-        return chosen.sorted()
+        return try FineTuneSelection(candidates: outcomes, heldOutImages: split.heldOut.count, labelledImages: split.labelled.count)
     }
 
-    /// Fine-tunes the encoder (from `variables`) and a linear classifier on the labelled subset
-    /// with SGD (Nesterov momentum 0.9, cosine learning rate, crop-and-flip augmentation), then
-    /// reports test accuracy with the encoder in inference mode. The classifier starts random,
-    /// or with `headFromProbe` as the linear probe of the subset's frozen features (LP-FT: a
-    /// random head's first gradients scramble a pretrained encoder; but a probe of poorly
-    /// scaled features, such as a random-init encoder's, makes fine-tuning fail; both measured
-    /// in Docs/Results.md).
-    public static func fineTune(encoder config: ResNetConfig, variables: [String: HostTensor], train: Dataset, test: Dataset,
-                                fraction: Double, epochs: Int, batchSize: Int = 128, learningRate: Double = 0.05,
-                                headFromProbe: Bool = false, seed: UInt64 = 0, progress: (String) -> Void = { _ in }) throws -> Double {
-        let subset = train.subset(labelSubset(train, fraction: fraction))
-        let batch = Swift.min(batchSize, subset.count)
-        let traced = try SupervisedClassifier.trace(config, classes: train.classes, imageSize: train.height, batchSize: batch, seed: seed)
-        var graph = traced.graph
-        try TrainingPipeline(target: .none, optimizer: SGD(momentum: 0.9, nesterov: true, weightDecay: 5e-4)).run(&graph, until: .optimized)
-        let step = try Executable(graph)
-        try step.setVariables(graph.initialValues(seed: seed))
-        try step.setVariables(variables.filter { $0.key.hasPrefix("online.encoder.") })
-        let extractor = try FeatureExtractor(encoder: config, imageSize: train.height)
-        if headFromProbe {
-            try extractor.load(step.variables)
-            let (weight, bias) = try LinearProbe(seed: seed).fit(try extractor.features(of: subset), subset.labels,
-                                                                dimension: config.featureSize, classes: train.classes)
-            try step.setVariable("online.classifier.weight", HostTensor(shape: [train.classes, config.featureSize], weight))
-            try step.setVariable("online.classifier.bias", HostTensor(shape: [train.classes], bias))
-        }
-
-        var augmentation = Augmentation()   // crop and flip only
-        augmentation.cropScale = 0.5...1
-        augmentation.jitterProbability = 0
-        augmentation.grayscaleProbability = 0
-        augmentation.blurProbability = 0
-        augmentation.solarizeProbability = 0
-        let views = BYOLAugmentation(view1: augmentation, view2: augmentation)
-        let batcher = Batcher(count: subset.count, batchSize: batch, seed: seed)
-        let schedule = LearningRateSchedule(base: learningRate, warmupSteps: 0, totalSteps: Swift.max(1, epochs * batcher.stepsPerEpoch))
-        var stepIndex = 0
-        for epoch in 0..<epochs {
-            for indices in batcher.batches(epoch: epoch) {
-                let (images, _) = views.twoViews(of: subset, indices: indices, epoch: epoch, seed: seed)
-                let outputs = try step.run([
-                    "images": HostTensor(step.graph[step.graph.inputs[0]].type, images),
-                    "labels": HostTensor(TensorType(.i32, [batch]), indices.map { Float(subset.labels[$0]) }),
-                    "learning_rate": HostTensor(scalar: Float(schedule.value(atStep: stepIndex))),
-                ])
-                stepIndex += 1
-                guard outputs[0].scalars[0].isFinite else {
-                    throw Diagnostic("fine-tuning diverged (loss \(outputs[0].scalars[0])) at epoch \(epoch + 1); lower the learning rate")
-                }
-            }
-            progress("fine-tune epoch \(epoch + 1)/\(epochs)")
-        }
-        let tuned = step.variables
-        try extractor.load(tuned)
-        return LinearProbe.accuracy(try extractor.features(of: test), test.labels, tuned["online.classifier.weight"]!.scalars, tuned["online.classifier.bias"]!.scalars,
-                                    dimension: config.featureSize, classes: train.classes)
+    /// `accuracy` as a percentage with two decimals, or "diverged".
+    public static func percent(_ accuracy: Double?) -> String {
+        accuracy.map { String(format: "%.2f%%", $0 * 100) } ?? "diverged"
     }
 }
