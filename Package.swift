@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "GraftTests", dependencies: ["GraftDSL", "GraftInterpreter"]),
         .testTarget(name: "GraftPassesTests", dependencies: ["GraftPasses", "GraftDSL", "GraftInterpreter", "GraftTestSupport"]),
         .testTarget(name: "GraftStepTests", dependencies: ["GraftDSL", "GraftModels", "GraftPasses", "GraftInterpreter"]),
-        .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftInterpreter"]),
+        .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftPasses", "GraftInterpreter"]),
         .target(name: "GraftTestSupport", dependencies: ["GraftIR"], path: "Tests/GraftTestSupport"),
         .testTarget(name: "GraftCLITests", dependencies: ["graft", "GraftTestSupport"]),
         .testTarget(name: "GraftTrainTests", dependencies: ["graft", "GraftTestSupport"]),

@@ -14,8 +14,12 @@ public struct ModelEntry: Sendable {
     public var pipeline: TrainingPipeline
     /// The encoder whose features evaluation measures.
     public var encoder: ResNetConfig
-    /// Whether the model learns without labels (BYOL) or from them (supervised).
+    /// Whether the model learns without labels (BYOL, SimCLR) or from them (supervised).
     public var isSelfSupervised: Bool
+    /// Whether one step may run as replicas on shards of the batch with cross-replica
+    /// statistics and still be the same step. False for a loss that compares every image
+    /// with every other (SimCLR's NT-Xent): each shard would see only its own negatives.
+    public var splitsAcrossReplicas = true
 
     /// The model's graph at `stage`; its initial values (including those of the variables the
     /// rewrites declared) are `graph.initialValues(seed: seed)`. `afterEachPass` sees the IR
@@ -26,12 +30,21 @@ public struct ModelEntry: Sendable {
         try pipeline.run(&graph, until: stage, afterEachPass: afterEachPass)
         return graph
     }
+
+    /// Refuses to split the model's step into `shards` replicas when it cannot be split.
+    /// - Throws: a `Diagnostic` saying why and what to do instead.
+    public func checkSplit(into shards: Int) throws {
+        guard shards > 1, !splitsAcrossReplicas else { return }
+        throw Diagnostic("\(name)'s loss compares every image of the batch with every other, so its step cannot be split into \(shards) replicas: each would see only its own shard's negatives",
+                         notes: ["train or benchmark it as one process: without mpirun, and without --replicas"])
+    }
 }
 
 /// Every declared model, by name.
 public enum ModelCatalog {
     public static let all: [ModelEntry] = byol("s", .small, batch: 256, "ResNet-S encoder (32/64/128), heads 128→512→128")
         + byol("t", .tiny, batch: 128, "ResNet-T encoder (16/32/64), heads 64→256→64")
+        + [simclr("s", .small, batch: 256), simclr("t", .tiny, batch: 128)]
         + [supervised("s", .small, batch: 256), supervised("t", .tiny, batch: 128)]
 
     private static func byol(_ size: String, _ config: BYOLConfig, batch: Int, _ description: String) -> [ModelEntry] {
@@ -50,6 +63,13 @@ public enum ModelCatalog {
                               trace: { batch, seed in try BYOL.trace(variantConfig, batchSize: batch, seed: seed, name: graphName) },
                               pipeline: BYOL.pipeline(target: variant.target), encoder: config.encoder, isSelfSupervised: true)
         }
+    }
+
+    private static func simclr(_ size: String, _ config: BYOLConfig, batch: Int) -> ModelEntry {
+        ModelEntry(name: "simclr-\(size)", summary: "SimCLR over byol-\(size)'s encoder and projector: NT-Xent (temperature 0.1), no target network",
+                   defaultBatchSize: batch,
+                   trace: { batch, seed in try SimCLR.trace(config, batchSize: batch, seed: seed, name: "simclr_\(size)") },
+                   pipeline: SimCLR.pipeline(), encoder: config.encoder, isSelfSupervised: true, splitsAcrossReplicas: false)
     }
 
     private static func supervised(_ size: String, _ encoder: ResNetConfig, batch: Int) -> ModelEntry {

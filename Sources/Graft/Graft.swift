@@ -9,8 +9,8 @@
 //   GraftRuntime      `Executable`: a compiled graph that runs
 //   GraftCheckpoint   safetensors files
 //   GraftData         datasets (IDX, CIFAR-10), augmentations, batches
-//   GraftModels       ResNet, BYOL over any encoder, the supervised classifier, the catalog
-//   GraftTrain        the training API: `TrainingStep`, `TrainingLoop`, evaluation
+//   GraftModels       ResNet, BYOL and SimCLR over any encoder, the supervised classifier, the catalog
+//   GraftTrain        the training API: `TrainingStep`, `TrainingLoop`, evaluation, experiments
 
 @_exported import GraftIR
 @_exported import GraftDSL

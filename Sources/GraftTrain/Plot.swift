@@ -82,8 +82,8 @@ public enum SVGPlot {
         return charts
     }
 
-    private static func quote(_ value: Double) -> String { "\"\(String(format: "%.1f", value))\"" }
-    private static func escape(_ text: String) -> String {
+    static func quote(_ value: Double) -> String { "\"\(String(format: "%.1f", value))\"" }
+    static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }

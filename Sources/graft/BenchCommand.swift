@@ -51,6 +51,7 @@ struct BenchCommand: ParsableCommand {
             let group = try MPICommunicator.fromEnvironment()
             let ranks = group?.size ?? 1
             let globalBatch = batchSize ?? entry.defaultBatchSize
+            try entry.checkSplit(into: ranks)
             if ranks > 1 {
                 guard globalBatch % ranks == 0 else {
                     throw Diagnostic("the batch of \(globalBatch) does not split evenly across \(ranks) ranks; give a --batch-size that is a multiple of \(ranks)")
@@ -58,7 +59,8 @@ struct BenchCommand: ParsableCommand {
                 entry.pipeline.dataParallelism = .crossReplica(replicas: ranks)
             }
             let threads = self.threads ?? (ranks > 1 ? group!.threadsPerRank : 2)
-            let replicas = self.replicas ?? (ranks == 1 ? LocalReplicas.perThread(batch: globalBatch, threads: threads) : 1)
+            let replicas = self.replicas ?? (ranks == 1 && entry.splitsAcrossReplicas ? LocalReplicas.perThread(batch: globalBatch, threads: threads) : 1)
+            try entry.checkSplit(into: replicas)
             if replicas > 1 {
                 guard ranks == 1 else { throw Diagnostic("--replicas splits one process's batch; under mpirun each rank is a replica already, so leave --replicas out") }
                 guard globalBatch % replicas == 0 else {

@@ -9,7 +9,7 @@ struct GraftCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "graft",
         abstract: "Graft: a graph compiler for machine learning, with BYOL as its flagship model.",
-        subcommands: [ModelsCommand.self, DumpCommand.self, OptCommand.self, BenchCommand.self, TrainCommand.self, EvalCommand.self, ExportCommand.self, PlotCommand.self,
+        subcommands: [ModelsCommand.self, DumpCommand.self, OptCommand.self, BenchCommand.self, TrainCommand.self, EvalCommand.self, ExportCommand.self, PlotCommand.self, ExperimentCommand.self,
                       RunCommand.self])
 }
 

@@ -37,6 +37,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Stop after this optimizer step, saving a checkpoint to resume from.") var stopAtStep: Int?
     @Option(name: .long, parsing: .unconditional, help: "Smallest area fraction of the random resized crop (BYOL: 0.08, the default).") var minCropScale: Double?
     @Option(name: .long, parsing: .unconditional, help: "Weight decay of the optimizer (default: the model's; BYOL's LARS 1.5e-6).") var weightDecay: Double?
+    @Option(name: .long, help: "The augmentations to keep, comma-separated, of: crop, flip, color, blur, solarize (default: all); without crop, each view is the whole image.") var augmentations: String?
     @Flag(name: .long, help: "Under mpirun: each rank's BatchNorm uses its own shard's statistics instead of the global batch's (no effect in one process).") var perReplicaStatistics = false
 
     static let defaultData = "/usr/share/datasets/fashion-mnist"
@@ -47,7 +48,7 @@ struct TrainCommand: ParsableCommand {
          ("--warmup-epochs", warmupEpochs != nil), ("--tau-base", tauBase != nil), ("--seed", seed != nil),
          ("--checkpoint-every", checkpointEvery != nil), ("--knn-train", knnTrain != nil), ("--knn-test", knnTest != nil),
          ("--train-images", trainImages != nil), ("--min-crop-scale", minCropScale != nil), ("--weight-decay", weightDecay != nil),
-         ("--per-replica-statistics", perReplicaStatistics)]
+         ("--augmentations", augmentations != nil), ("--per-replica-statistics", perReplicaStatistics)]
     }
 
     /// The options of a new run: the flags, with the defaults for those not given.
@@ -62,6 +63,7 @@ struct TrainCommand: ParsableCommand {
             trainImages: trainImages ?? 0)
         options.minimumCropScale = minCropScale ?? 0.08
         options.weightDecay = weightDecay
+        options.augmentations = augmentations
         if perReplicaStatistics { options.perReplicaStatistics = true }
         return options
     }

@@ -22,7 +22,10 @@ import GraftTestSupport
         let commands: [(base: [String], flags: [String])] = [
             (["train", "byol-t", "--data", missing, "--out", directory.appendingPathComponent("out").path],
              ["--epochs", "--batch-size", "--lr", "--warmup-epochs", "--tau-base", "--seed", "--checkpoint-every", "--knn-train",
-              "--knn-test", "--train-images", "--stop-at-step", "--min-crop-scale", "--weight-decay", "--out"]),
+              "--knn-test", "--train-images", "--stop-at-step", "--min-crop-scale", "--weight-decay", "--augmentations", "--out"]),
+            (["experiment", "collapse", "--data", missing, "--runs", directory.appendingPathComponent("runs").path,
+              "--results", directory.appendingPathComponent("results").path],
+             ["--epochs", "--train-images", "--seed", "--runs", "--results"]),
             (["eval", "--baseline", "raw-pixels", "--data", missing],
              ["--probe-epochs", "--finetune-epochs", "--train-images", "--labels", "--protocol", "--finetune-lr", "--finetune-head", "--held-out"]),
             (["dump", "byol-t", "--stage", "traced"], ["--batch-size", "--seed"]),
@@ -40,7 +43,7 @@ import GraftTestSupport
             let flag = command.flags.randomElement(using: &random)!
             var value = values.randomElement(using: &random)!
             // A relative output path would be written in the working directory: keep it in ours.
-            if ["--output", "--out"].contains(flag), !value.isEmpty, !value.hasPrefix("/") { value = directory.appendingPathComponent(value).path }
+            if ["--output", "--out", "--runs", "--results"].contains(flag), !value.isEmpty, !value.hasPrefix("/") { value = directory.appendingPathComponent(value).path }
             let arguments = command.base + [flag, value]
             let result = try runProgram(try graftBinary(), arguments, timeout: 60)
             let label = "\(campaign.label(index)): graft \(arguments.joined(separator: " "))"

@@ -218,3 +218,48 @@ func applied(_ image: [Float], _ op: (UnsafeMutableBufferPointer<Float>) -> Void
         print("twoViews throughput: \(Int(Double(512 * rounds) / seconds)) images/s (2 views each, \(data.name), 2 threads)")
     }
 }
+
+@Suite struct AugmentationKindTests {
+    let shape = ImageShape(channels: 1, height: 12, width: 12)
+
+    @Test func keepingNothingLeavesTheImageAsItIs() {
+        let image = randomDataset(count: 1, channels: 1, height: 12, width: 12).images
+        for augmentation in [Augmentation.byolT, .byolTPrime] {
+            var rng = SplitMix64(seed: 3)
+            #expect(augmentation.keeping([]).apply(to: image, shape: shape, using: &rng) == image)
+        }
+    }
+
+    @Test func keepingOneKindAppliesOnlyIt() {
+        let image = randomDataset(count: 1, channels: 1, height: 12, width: 12).images
+        var always = Augmentation.byolTPrime
+        always.flipProbability = 1
+        always.solarizeProbability = 1
+        var rng = SplitMix64(seed: 3)
+        let flipped = always.keeping([.flip]).apply(to: image, shape: shape, using: &rng)
+        #expect(flipped == applied(image) { ImageOps.flipHorizontal($0, shape) })
+        let solarized = always.keeping([.solarize]).apply(to: image, shape: shape, using: &rng)
+        #expect(solarized == applied(image) { ImageOps.solarize($0) })
+        // Keeping every kind changes nothing.
+        #expect(always.keeping(AugmentationKind.allCases) == always)
+        let cropped = Augmentation.byolT.keeping([.crop])
+        #expect(cropped.cropScale == Augmentation.byolT.cropScale && cropped.flipProbability == 0 && cropped.jitterProbability == 0
+                && cropped.blurProbability == 0 && cropped.solarizeProbability == 0)
+    }
+
+    @Test func listsParseInTheirOwnOrderAndBadOnesAreRefused() throws {
+        #expect(try AugmentationKind.parseList("flip, crop") == [.crop, .flip])
+        #expect(try AugmentationKind.parseList("all") == AugmentationKind.allCases)
+        #expect(try AugmentationKind.parseList("solarize") == [.solarize])
+        let cases: [(String, String)] = [
+            ("", "--augmentations has an empty name in ''; list some of: crop, flip, color, blur, solarize (or 'all')"),
+            ("crop,,flip", "--augmentations has an empty name in 'crop,,flip'; list some of: crop, flip, color, blur, solarize (or 'all')"),
+            ("colour", "--augmentations: unknown augmentation 'colour'; the augmentations are: crop, flip, color, blur, solarize (or 'all')"),
+            ("crop,flip,crop", "--augmentations names 'crop' twice in 'crop,flip,crop'; name each at most once"),
+        ]
+        for (list, message) in cases {
+            let error = #expect(throws: Diagnostic.self) { try AugmentationKind.parseList(list) }
+            #expect(error?.message == message)
+        }
+    }
+}

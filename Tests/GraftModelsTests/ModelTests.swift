@@ -4,6 +4,7 @@ import Testing
 import GraftDSL
 import GraftInterpreter
 import GraftModels
+import GraftPasses
 
 @Suite struct ModelTests {
     @Test(arguments: ModelCatalog.all.map(\.name))
@@ -67,6 +68,39 @@ import GraftModels
         // The running statistics moved from their initial values.
         let before = try #require(traced.initialValues["online.encoder.stem.bn.running_mean"])
         #expect(forward.variables["online.encoder.stem.bn.running_mean"] != before)
+    }
+
+    @Test func simclrTSharesByolTsEncoderAndProjectorWithoutPredictorOrTarget() throws {
+        let traced = try SimCLR.trace(.tiny, batchSize: 128)
+        // Encoder 77,104 + projector 33,536 (byol-t's), no predictor.
+        #expect(onlineParameterCount(traced) == 110_640)
+        let graph = traced.graph
+        #expect(graph.inputs.map { graph[$0].type } == [TensorType(.f32, [128, 1, 28, 28]), TensorType(.f32, [128, 1, 28, 28])])
+        #expect(graph.outputTypes == [TensorType.scalar(), TensorType.scalar()])   // loss, collapse monitor
+        #expect(!graph.nodes.contains { $0.op.declaredName?.hasPrefix("online.predictor") ?? false })
+        #expect(SimCLR.pipeline().target == .none)
+        let entry = try #require(ModelCatalog.model(named: "simclr-t"))
+        #expect(!entry.splitsAcrossReplicas && entry.isSelfSupervised)
+        #expect(throws: Diagnostic.self) { try entry.checkSplit(into: 2) }
+        try entry.checkSplit(into: 1)
+        try #require(ModelCatalog.model(named: "byol-t")).checkSplit(into: 2)
+    }
+
+    @Test func simclrTLossIsFiniteAndSymmetricInTheViews() throws {
+        let traced = try SimCLR.trace(.tiny, batchSize: 8, seed: 3)
+        var generator = SplitMix64(seed: 42)
+        let shape = [8, 1, 28, 28]
+        let count = shape.reduce(1, *)
+        let a = HostTensor(shape: shape, (0..<count).map { _ in Float(generator.nextUnit()) })
+        let b = HostTensor(shape: shape, (0..<count).map { _ in Float(generator.nextUnit()) })
+        let interpreter = Interpreter()
+        let loss = try interpreter.run(traced.graph, inputs: ["view1": a, "view2": b], variables: traced.initialValues).outputs[0].scalars[0]
+        let swapped = try interpreter.run(traced.graph, inputs: ["view1": b, "view2": a], variables: traced.initialValues).outputs[0].scalars[0]
+        // Each of the 16 views is classified among 15: a random network's loss is near log 15 ≈ 2.7.
+        #expect(loss > 1 && loss < 5, "\(loss)")
+        // Swapping the views permutes the rows of the similarity matrix: the same loss up to
+        // the order of the mean's sum.
+        #expect(Swift.abs(loss - swapped) <= 1e-5 * loss, "\(loss) against \(swapped)")
     }
 
     @Test func aConfigurationThatDoesNotFitTheDataFailsAtTheModelLine() throws {

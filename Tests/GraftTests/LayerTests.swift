@@ -133,6 +133,25 @@ private func expectClose(_ actual: HostTensor, _ expected: [Double], tolerance: 
         expectClose(loss, [0.2512644604326708])
     }
 
+    /// Python (numpy, float64): the six normalised views of a = [[1, 2, 0], [0, 1, 1], [1, -1, 2]]
+    /// and b = [[2, 0.5, 1], [1, 0, -1], [0, 2, 1]], similarities / 0.5, each view's
+    /// cross-entropy against the other view of its image among the five other views (per
+    /// view: 1.489, 3.700, 2.017, 1.414, 2.648, 2.730), averaged.
+    @Test func ntXentOfTwoViewsAgreesWithNumpy() throws {
+        let b = HostTensor(shape: [3, 3], [2, 0.5, 1, 1, 0, -1, 0, 2, 1])
+        let loss = try run(HostTensor(shape: [3, 3], [1, 2, 0, 0, 1, 1, 1, -1, 2]), inputs: ["b": b]) { g, a in
+            ntXent(a, g.input("b", shape: [3, 3]), temperature: 0.5)
+        }
+        expectClose(loss, [2.3331501890951425])
+    }
+
+    @Test func ntXentRejectsViewsOfDifferentShapes() throws {
+        let error = try #require(diagnostic {
+            _ = try trace("nt") { g in [ntXent(g.input("a", shape: [2, 3]), g.input("b", shape: [3, 3]))] }
+        })
+        #expect(error.message == "nt_xent: expects two f32 views [N, D] of the same shape and a positive temperature, got f32[2,3], f32[3,3] and 0.1")
+    }
+
     @Test func crossEntropyRejectsFloatLabels() throws {
         let error = try #require(diagnostic {
             _ = try trace("ce") { g in [crossEntropy(logits: g.input("x", shape: [2, 3]), labels: g.input("y", shape: [2]))] }

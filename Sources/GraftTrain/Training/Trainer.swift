@@ -66,12 +66,17 @@ public final class Trainer {
         var view1 = Augmentation.byolT, view2 = Augmentation.byolTPrime
         view1.cropScale = options.minimumCropScale...1
         view2.cropScale = options.minimumCropScale...1
+        if let list = options.augmentations {
+            let kinds = try AugmentationKind.parseList(list)
+            (view1, view2) = (view1.keeping(kinds), view2.keeping(kinds))
+        }
         let content: BatchContent = entry.isSelfSupervised
             ? .views("view1", "view2", BYOLAugmentation(view1: view1, view2: view2))
             : .labeledImages(images: "images", labels: "labels", augmentation: view1)
         var data = try Batches(train, batchSize: options.batchSize, content: content, seed: options.seed)
         let communicator = try MPICommunicator.fromEnvironment()
         let replicas = communicator?.size ?? 1
+        try entry.checkSplit(into: replicas)
         var threads = 2
         if let communicator, replicas > 1 {
             data = try data.shard(communicator.rank, of: replicas)
@@ -80,8 +85,9 @@ public final class Trainer {
             data.threads = threads
         }
         // One process alone runs a replica on each of its cores when the batch splits evenly
-        // (the same step to round-off, faster than splitting every kernel: LocalReplicas).
-        let localReplicas = replicas == 1 ? LocalReplicas.perThread(batch: options.batchSize, threads: threads) : 1
+        // and the model's step splits (the same step to round-off, faster than splitting every
+        // kernel: LocalReplicas).
+        let localReplicas = replicas == 1 && entry.splitsAcrossReplicas ? LocalReplicas.perThread(batch: options.batchSize, threads: threads) : 1
         let totalSteps = Swift.max(options.epochs * data.stepsPerEpoch, 1)
         var startStep = 0
         if let checkpoint, let resume {

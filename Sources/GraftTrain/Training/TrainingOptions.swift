@@ -1,5 +1,8 @@
 // TrainingOptions: what `graft train` was asked to do.
 
+import GraftIR
+import GraftData
+
 /// The settings of a training run; stored in every checkpoint so a resumed run continues the
 /// same schedules.
 public struct TrainingOptions: Sendable, Codable, Hashable {
@@ -29,6 +32,9 @@ public struct TrainingOptions: Sendable, Codable, Hashable {
     /// with per-device statistics); nil or false: by the global batch's (cross-replica), the
     /// same step as one process. No effect in a single process.
     public var perReplicaStatistics: Bool?
+    /// The augmentations kept, comma-separated (`AugmentationKind`: crop, flip, color, blur,
+    /// solarize); nil: all of them.
+    public var augmentations: String?
 
     public init(model: String, dataDirectory: String, epochs: Int, batchSize: Int, learningRate: Double? = nil,
                 warmupEpochs: Double = 1, tauBase: Double = 0.99, seed: UInt64 = 0, outputDirectory: String,
@@ -86,6 +92,9 @@ extension TrainingOptions {
             integer("--train-images", trainImages, 0...limits.images),
             real("--min-crop-scale", minimumCropScale, 0...1, lowerOpen: true),
             weightDecay.flatMap { real("--weight-decay", $0, 0...1) },
+            augmentations.flatMap { list in
+                do { _ = try AugmentationKind.parseList(list); return nil } catch { return (error as? Diagnostic)?.message ?? "\(error)" }
+            },
         ]
         return checks.compactMap { $0 }.first
     }
