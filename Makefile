@@ -8,6 +8,8 @@
 #   make examples  build the examples (Examples/, a separate package using Graft by path) and
 #                run each with its default settings, printing its final metric
 #   make train   train BYOL on Fashion-MNIST, then print its linear probe and kNN beside the baselines
+#   make ablations  the paper's ablations in miniature (graft experiment all): 23 short training
+#                runs, each evaluated; tables and charts in Docs/results/ (about 2 hours on 2 cores)
 #   make fuzz    a fuzz campaign: the suite's fuzz tests with 100 times their cases and a new seed
 #                (FUZZ_SEED=N repeats one; FUZZ_CASES=100 is the suite's own size)
 #   make bench-compare        byol-t and byol-s steps timed beside the same step in PyTorch
@@ -16,7 +18,7 @@
 DEBIAN_PACKAGES := llvm-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist graphviz libopenmpi-dev openmpi-bin
 SWIFT ?= swift
 
-.PHONY: deps build test test-mpi train examples examples-smoke fuzz bench-venv bench-compare bench-compare-check bench-replica-statistics
+.PHONY: deps build test test-mpi train ablations examples examples-smoke fuzz bench-venv bench-compare bench-compare-check bench-replica-statistics
 
 deps:
 	@missing=""; \
@@ -72,6 +74,15 @@ train: deps
 	.build/release/graft train $(TRAIN_MODEL) --epochs $(TRAIN_EPOCHS) --lr $(TRAIN_LR) --min-crop-scale $(TRAIN_MIN_CROP) --out $(TRAIN_OUT)
 	.build/release/graft plot $(TRAIN_OUT)/metrics.jsonl -o $(TRAIN_OUT)
 	.build/release/graft eval $(TRAIN_OUT)/checkpoint.safetensors --with-baselines
+
+# BYOL against its collapsing variants, BYOL against SimCLR over batch sizes and over the
+# augmentations, each run ABLATION_EPOCHS epochs in runs/experiments/ (a finished run is kept,
+# an interrupted one resumes); Docs/Results.md reads the tables.
+ABLATION_EPOCHS ?= 2
+
+ablations: deps
+	$(SWIFT) build -c release --product graft
+	.build/release/graft experiment all --epochs $(ABLATION_EPOCHS)
 
 # The fuzz tests (IR text and pass lists, safetensors files, IDX files, stored training options,
 # command-line values) with GRAFT_FUZZ_CASES percent of their cases; each prints its seed.
