@@ -49,14 +49,18 @@ import GraftPasses
         #expect(onlineParameterCount(traced) == 144_176)
     }
 
+    /// Two views of 8 random 28×28 images, uniform in [0, 1].
+    func randomViews() -> (HostTensor, HostTensor) {
+        var generator = SplitMix64(seed: 42)
+        let shape = [8, 1, 28, 28]
+        func view() -> HostTensor { HostTensor(shape: shape, (0..<shape.reduce(1, *)).map { _ in Float(generator.nextUnit()) }) }
+        return (view(), view())
+    }
+
     @Test func byolTLossIsFiniteAndSymmetricInTheViews() throws {
         // The declared graph: the target is the stop-gradient copy of the online network.
         let traced = try BYOL.trace(.tiny, batchSize: 8, seed: 3)
-        var generator = SplitMix64(seed: 42)
-        let shape = [8, 1, 28, 28]
-        let count = shape.reduce(1, *)
-        let a = HostTensor(shape: shape, (0..<count).map { _ in Float(generator.nextUnit()) })
-        let b = HostTensor(shape: shape, (0..<count).map { _ in Float(generator.nextUnit()) })
+        let (a, b) = randomViews()
         let interpreter = Interpreter()
         let forward = try interpreter.run(traced.graph, inputs: ["view1": a, "view2": b], variables: traced.initialValues)
         let swapped = try interpreter.run(traced.graph, inputs: ["view1": b, "view2": a], variables: traced.initialValues)
@@ -88,11 +92,7 @@ import GraftPasses
 
     @Test func simclrTLossIsFiniteAndSymmetricInTheViews() throws {
         let traced = try SimCLR.trace(.tiny, batchSize: 8, seed: 3)
-        var generator = SplitMix64(seed: 42)
-        let shape = [8, 1, 28, 28]
-        let count = shape.reduce(1, *)
-        let a = HostTensor(shape: shape, (0..<count).map { _ in Float(generator.nextUnit()) })
-        let b = HostTensor(shape: shape, (0..<count).map { _ in Float(generator.nextUnit()) })
+        let (a, b) = randomViews()
         let interpreter = Interpreter()
         let loss = try interpreter.run(traced.graph, inputs: ["view1": a, "view2": b], variables: traced.initialValues).outputs[0].scalars[0]
         let swapped = try interpreter.run(traced.graph, inputs: ["view1": b, "view2": a], variables: traced.initialValues).outputs[0].scalars[0]
