@@ -153,6 +153,7 @@ struct EvalCommand: ParsableCommand {
         }
         return ["candidates": candidates, "learning_rate": selection.chosen.setting.learningRate, "head": selection.chosen.setting.head.rawValue,
                 "held_out_images": selection.heldOutImages, "labelled_images": selection.labelledImages]
+            .merging(selection.edgeWarning.map { ["warning": $0] } ?? [:]) { $1 }
     }
 
     /// Prints every candidate's accuracies, the chosen one marked.
@@ -166,6 +167,7 @@ struct EvalCommand: ParsableCommand {
                          Evaluation.percent(candidate.accuracy?.test).padding(toLength: 8, withPad: " ", startingAt: 0)]
             print(cells.joined(separator: "  ") + (index == selection.chosenIndex ? "  <- chosen" : ""))
         }
+        if let warning = selection.edgeWarning { print("note: \(warning)") }
         print("")
     }
 

@@ -60,6 +60,13 @@ import GraftTestSupport
         #expect(FineTuneSelection.choose([outcome(0.3, nil), outcome(0.01, (0, 0))]) == 1)
         #expect(FineTuneSelection.choose([outcome(0.3, nil)]) == nil)
         #expect(throws: Diagnostic.self) { try FineTuneSelection(candidates: [outcome(0.3, nil)], heldOutImages: 50, labelledImages: 10) }
+        // Inside the grid nothing is said; at its edges the best may lie beyond it.
+        #expect(selection.edgeWarning == nil)
+        let largest = try FineTuneSelection(candidates: [outcome(0.01, (0.5, 0.5)), outcome(0.3, (0.7, 0.7))], heldOutImages: 50, labelledImages: 10)
+        #expect(largest.edgeWarning == "the chosen learning rate, 0.3, is the largest tried; a larger one may do better: add it to --finetune-lr")
+        let smallest = try FineTuneSelection(candidates: [outcome(0.01, (0.9, 0.5)), outcome(0.3, (0.7, 0.7))], heldOutImages: 50, labelledImages: 10)
+        #expect(smallest.edgeWarning?.hasPrefix("the chosen learning rate, 0.01, is the smallest tried") == true)
+        #expect(try FineTuneSelection(candidates: [outcome(0.1, (0.5, 0.5))], heldOutImages: 50, labelledImages: 10).edgeWarning == nil)
     }
 
     /// `graft eval --protocol finetune` on a few hundred images: the table of candidates, the

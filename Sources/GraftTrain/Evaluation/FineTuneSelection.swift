@@ -139,6 +139,16 @@ public struct FineTuneSelection: Sendable {
         return accuracy.test
     }
 
+    /// A warning when the chosen learning rate is the largest or the smallest of several
+    /// tried: the best may lie outside the grid. Nil otherwise.
+    public var edgeWarning: String? {
+        let rates = Set(candidates.map(\.setting.learningRate))
+        guard rates.count > 1, let low = rates.min(), let high = rates.max() else { return nil }
+        let rate = chosen.setting.learningRate
+        guard rate == low || rate == high else { return nil }
+        return "the chosen learning rate, \(rate), is the \(rate == high ? "largest" : "smallest") tried; a \(rate == high ? "larger" : "smaller") one may do better: add it to --finetune-lr"
+    }
+
     /// The index of the candidate with the best held-out accuracy, the first of equals;
     /// candidates that diverged are never chosen, and test accuracy is never read. Nil when
     /// every candidate diverged.
