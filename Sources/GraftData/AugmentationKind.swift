@@ -4,7 +4,7 @@
 import GraftIR
 
 /// One of BYOL's image transformations, as `graft train --augmentations` names it.
-public enum AugmentationKind: String, Sendable, CaseIterable, Codable {
+public enum AugmentationKind: String, Sendable, CaseIterable {
     /// The random resized crop (without it: the whole image).
     case crop
     /// The horizontal flip.

@@ -55,7 +55,6 @@ struct ExperimentCommand: ParsableCommand {
         }
         do {
             for experiment in name == nil ? Experiment.all : experiments {
-                var results: [ExperimentRun: ExperimentResult] = [:]
                 if list {
                     print("\(experiment.name): \(experiment.title)")
                     for run in experiment.runs {
@@ -64,6 +63,7 @@ struct ExperimentCommand: ParsableCommand {
                     }
                     continue
                 }
+                var results: [ExperimentRun: ExperimentResult] = [:]
                 for run in experiment.runs { results[run] = try runner.result(of: run) }
                 let report = ExperimentReport(experiment: experiment, settings: settings, results: results)
                 for path in try report.write(to: self.results) { print("wrote \(path)") }
