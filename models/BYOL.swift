@@ -19,6 +19,10 @@ public struct BYOLConfig: Sendable, Hashable {
     public static let small = BYOLConfig(encoder: .small, hiddenSize: 512, projectionSize: 128)
     /// byol-t: ResNet-T, heads 64 → 256 → 64.
     public static let tiny = BYOLConfig(encoder: .tiny, hiddenSize: 256, projectionSize: 64)
+    /// byol-t256: ResNet-T256, heads 256 → 512 → 128.
+    public static let tiny256 = BYOLConfig(encoder: .tiny256, hiddenSize: 512, projectionSize: 128)
+    /// byol-t512: ResNet-T512, heads 512 → 1024 → 128.
+    public static let tiny512 = BYOLConfig(encoder: .tiny512, hiddenSize: 1024, projectionSize: 128)
 }
 
 /// BYOL around any encoder: the user's network f, BYOL's projector g and predictor q, the

@@ -44,11 +44,15 @@ public struct ModelEntry: Sendable {
 public enum ModelCatalog {
     public static let all: [ModelEntry] = byol("s", .small, batch: 256, "ResNet-S encoder (32/64/128), heads 128→512→128")
         + byol("t", .tiny, batch: 128, "ResNet-T encoder (16/32/64), heads 64→256→64")
+        + byol("t256", .tiny256, batch: 128, "ResNet-T encoder with a 1×1 expansion to 256 channels, heads 256→512→128", variants: [.standard])
+        + byol("t512", .tiny512, batch: 128, "ResNet-T encoder with a 1×1 expansion to 512 channels, heads 512→1024→128", variants: [.standard])
         + [simclr("s", .small, batch: 256), simclr("t", .tiny, batch: 128)]
-        + [supervised("s", .small, batch: 256), supervised("t", .tiny, batch: 128)]
+        + [supervised("s", .small, batch: 256), supervised("t", .tiny, batch: 128),
+           supervised("t256", .tiny256, batch: 128), supervised("t512", .tiny512, batch: 128)]
 
-    private static func byol(_ size: String, _ config: BYOLConfig, batch: Int, _ description: String) -> [ModelEntry] {
-        BYOLVariant.allCases.map { variant in
+    private static func byol(_ size: String, _ config: BYOLConfig, batch: Int, _ description: String,
+                             variants: [BYOLVariant] = BYOLVariant.allCases) -> [ModelEntry] {
+        variants.map { variant in
             let suffix = variant == .standard ? "" : "-\(variant.rawValue)"
             let summary: String
             switch variant {

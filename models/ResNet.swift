@@ -12,14 +12,23 @@ public struct ResNetConfig: Sendable, Hashable {
     public var stageWidths: [Int]
     /// BasicBlocks per stage.
     public var blocksPerStage: [Int]
+    /// Channels of a 1×1 conv → BN → ReLU after the last stage, before the pool (nil: none).
+    /// Widens the representation for a fraction of a wider last stage's cost: at 7×7 its
+    /// multiply-adds are 1/9 of a 3×3 convolution's of the same widths.
+    public var expansionWidth: Int? = nil
 
     /// ResNet-S of byol-s: stem 32, stages 32/64/128 with two blocks each → 128-d features.
     public static let small = ResNetConfig(inputChannels: 1, stemWidth: 32, stageWidths: [32, 64, 128], blocksPerStage: [2, 2, 2])
     /// ResNet-T of byol-t: stem 16, stages 16/32/64 with one block each → 64-d features.
     public static let tiny = ResNetConfig(inputChannels: 1, stemWidth: 16, stageWidths: [16, 32, 64], blocksPerStage: [1, 1, 1])
 
+    /// ResNet-T256: ResNet-T, then a 1×1 expansion to 256 channels → 256-d features.
+    public static let tiny256 = ResNetConfig(inputChannels: 1, stemWidth: 16, stageWidths: [16, 32, 64], blocksPerStage: [1, 1, 1], expansionWidth: 256)
+    /// ResNet-T512: ResNet-T, then a 1×1 expansion to 512 channels → 512-d features.
+    public static let tiny512 = ResNetConfig(inputChannels: 1, stemWidth: 16, stageWidths: [16, 32, 64], blocksPerStage: [1, 1, 1], expansionWidth: 512)
+
     /// Size of the pooled representation y.
-    public var featureSize: Int { stageWidths.last ?? stemWidth }
+    public var featureSize: Int { expansionWidth ?? stageWidths.last ?? stemWidth }
 }
 
 /// conv3x3-BN-ReLU-conv3x3-BN plus a shortcut (identity, or conv1x1 + BN when the stride or
@@ -63,6 +72,7 @@ public struct ResNet: Layer {
     let stemConv: Conv2D
     let stemNorm: BatchNorm
     let blocks: [BasicBlock]
+    let expansion: (conv: Conv2D, bn: BatchNorm)?
     let pool = GlobalAveragePool()
 
     public init(_ scope: Scope, config: ResNetConfig) {
@@ -80,12 +90,19 @@ public struct ResNet: Layer {
             }
         }
         self.blocks = blocks
+        expansion = config.expansionWidth.map { width in
+            (Conv2D(scope("expansion")("conv"), inputChannels: channels, outputChannels: width, kernelSize: 1),
+             BatchNorm(scope("expansion")("bn"), features: width))
+        }
     }
 
     public func forward(_ x: Tensor) -> Tensor {
         var h = relu(stemNorm(stemConv(x)))
         for block in blocks {
             h = block(h)
+        }
+        if let expansion {
+            h = relu(expansion.bn(expansion.conv(h)))
         }
         return pool(h)
     }

@@ -49,6 +49,27 @@ import GraftPasses
         #expect(onlineParameterCount(traced) == 144_176)
     }
 
+    @Test func theExpandedEncodersAddA1x1ConvolutionBeforeThePool() throws {
+        // ResNet-T's 77,104 params + the expansion's 64·256 weights and BN's 2·256 = 94,000;
+        // projector (256·512 + 512) + 1024 + 512·128 = 198,144; predictor (128·512 + 512) + 1024
+        // + 512·128 = 132,608.
+        #expect(onlineParameterCount(try BYOL.trace(.tiny256, batchSize: 8)) == 424_752)
+        // 77,104 + 64·512 + 2·512 = 110,896; projector (512·1024 + 1024) + 2048 + 1024·128 =
+        // 658,432; predictor (128·1024 + 1024) + 2048 + 1024·128 = 265,216.
+        #expect(onlineParameterCount(try BYOL.trace(.tiny512, batchSize: 8)) == 1_034_544)
+        for (config, width) in [(BYOLConfig.tiny256, 256), (.tiny512, 512)] {
+            #expect(config.encoder.featureSize == width)
+            let encoder = try config.model.encoderTrace(batchSize: 4)
+            let output = try #require(encoder.graph.outputs.first)
+            #expect(encoder.graph[output].type == TensorType(.f32, [4, width]))
+            // The expansion's ReLU comes before the pool: every feature is non-negative.
+            let (images, _) = randomViews()
+            let features = try Interpreter().run(encoder.graph, inputs: ["images": HostTensor(shape: [4, 1, 28, 28], Array(images.scalars.prefix(4 * 784)))],
+                                                 variables: encoder.initialValues).outputs[0]
+            #expect(features.scalars.allSatisfy { $0 >= 0 } && features.scalars.contains { $0 > 0 })
+        }
+    }
+
     /// Two views of 8 random 28×28 images, uniform in [0, 1].
     func randomViews() -> (HostTensor, HostTensor) {
         var generator = SplitMix64(seed: 42)
