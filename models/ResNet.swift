@@ -22,10 +22,17 @@ public struct ResNetConfig: Sendable, Hashable {
     /// ResNet-T of byol-t: stem 16, stages 16/32/64 with one block each → 64-d features.
     public static let tiny = ResNetConfig(inputChannels: 1, stemWidth: 16, stageWidths: [16, 32, 64], blocksPerStage: [1, 1, 1])
 
-    /// ResNet-T256: ResNet-T, then a 1×1 expansion to 256 channels → 256-d features.
-    public static let tiny256 = ResNetConfig(inputChannels: 1, stemWidth: 16, stageWidths: [16, 32, 64], blocksPerStage: [1, 1, 1], expansionWidth: 256)
-    /// ResNet-T512: ResNet-T, then a 1×1 expansion to 512 channels → 512-d features.
-    public static let tiny512 = ResNetConfig(inputChannels: 1, stemWidth: 16, stageWidths: [16, 32, 64], blocksPerStage: [1, 1, 1], expansionWidth: 512)
+    /// ResNet-T256 of byol-t256 (`make train`'s): ResNet-T, then a 1×1 expansion → 256-d features.
+    public static let tiny256 = tiny.expanded(to: 256)
+    /// ResNet-T512 of byol-t512: ResNet-T, then a 1×1 expansion → 512-d features.
+    public static let tiny512 = tiny.expanded(to: 512)
+
+    /// This encoder with a 1×1 expansion to `width` channels before the pool.
+    public func expanded(to width: Int) -> ResNetConfig {
+        var config = self
+        config.expansionWidth = width
+        return config
+    }
 
     /// Size of the pooled representation y.
     public var featureSize: Int { expansionWidth ?? stageWidths.last ?? stemWidth }
@@ -63,11 +70,12 @@ public struct BasicBlock: Layer {
     }
 }
 
-/// The encoder f: stem conv3x3 → BN → ReLU, stages of BasicBlocks, global average pool → y.
+/// The encoder f: stem conv3x3 → BN → ReLU, stages of BasicBlocks, optionally a conv1x1 → BN
+/// → ReLU expansion, global average pool → y.
 ///
 /// - Params: `<scope>.stem.conv.weight`, `<scope>.stem.bn.*`,
 ///   `<scope>.stage<i>.block<j>.{conv1,bn1,conv2,bn2,shortcut.conv,shortcut.bn}.*` (stages
-///   from 1, blocks from 0).
+///   from 1, blocks from 0), `<scope>.expansion.{conv,bn}.*` with an expansion.
 public struct ResNet: Layer {
     let stemConv: Conv2D
     let stemNorm: BatchNorm
