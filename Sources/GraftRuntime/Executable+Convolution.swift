@@ -21,6 +21,16 @@ final class WorkQueue: Sendable {
 }
 
 extension Executable {
+    /// Calls `kernel` over [0, end) with the buffer table (a, b, c), kept on the stack: this
+    /// runs several times per image. Kernels of two buffers read only a and b.
+    @Sendable static func call(_ kernel: KernelFunction, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
+                               _ c: UnsafeMutablePointer<Float>? = nil, end: Int) {
+        var table = (a, b, c ?? b)
+        withUnsafeMutablePointer(to: &table) {
+            $0.withMemoryRebound(to: UnsafeMutablePointer<Float>.self, capacity: 3) { kernel($0, 0, Int64(end)) }
+        }
+    }
+
     /// Groups of images the filter gradient sums separately: each group's partial sum is made
     /// in a fixed order and the groups are added in a fixed order, so the result does not
     /// depend on which worker took which group (runs are bit-for-bit reproducible).
@@ -29,6 +39,8 @@ extension Executable {
     /// Runs a convolution node: each worker takes images one by one, gathers an image's
     /// patches into its scratch matrix (im2col) and multiplies with the BLAS.
     func convolve(_ convolution: ConvolutionCall) {
+        if let winograd = convolution.winograd { return convolve(convolution, winograd: winograd) }
+        if let winograd = convolution.winogradFilterGradient { return filterGradient(convolution, winograd: winograd) }
         let g = convolution.geometry, batch = convolution.batch
         let patch = g.patchSize, pixels = g.outputPixels, outputs = g.outputChannels
         let im2col = convolution.im2col, col2im = convolution.col2im
@@ -40,20 +52,11 @@ extension Executable {
         let first = SharedPointer(pointers[convolution.first]!), second = SharedPointer(pointers[convolution.second]!)
         let queue = WorkQueue()
 
-        /// Calls `kernel` over [0, end) with the buffer table (a, b, c), kept on the stack: this
-        /// runs several times per image. im2col and col2im read only a and b.
-        @Sendable func call(_ kernel: KernelFunction, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
-                            _ c: UnsafeMutablePointer<Float>? = nil, end: Int) {
-            var table = (a, b, c ?? b)
-            withUnsafeMutablePointer(to: &table) {
-                $0.withMemoryRebound(to: UnsafeMutablePointer<Float>.self, capacity: 3) { kernel($0, 0, Int64(end)) }
-            }
-        }
 
         /// The patch matrix [C·KH·KW, OH·OW] of `image` (the image itself for 1×1 convolutions).
         @Sendable func patches(_ image: UnsafeMutablePointer<Float>, worker: Int) -> UnsafeMutablePointer<Float> {
             guard let im2col else { return image }
-            call(im2col, scratch[worker].pointer, image, end: g.channels)
+            Executable.call(im2col, scratch[worker].pointer, image, end: g.channels)
             return scratch[worker].pointer
         }
 
@@ -65,7 +68,7 @@ extension Executable {
                     let columns = patches(first.pointer + n * g.imageSize, worker: worker)
                     let output = result.pointer + n * outputs * pixels
                     if let generated {
-                        call(generated, output, second.pointer, columns, end: blocks)
+                        Executable.call(generated, output, second.pointer, columns, end: blocks)
                     } else {
                         BLAS.sgemm(transposeA: false, transposeB: false, m: outputs, n: pixels, k: patch, alpha: 1,
                                    a: second.pointer, lda: patch, b: columns, ldb: pixels, beta: 0, c: output, ldc: pixels)
@@ -79,12 +82,12 @@ extension Executable {
                     let target = col2im == nil ? result.pointer + n * g.imageSize : scratch[worker].pointer
                     let gradient = first.pointer + n * outputs * pixels
                     if let generated {
-                        call(generated, target, second.pointer, gradient, end: blocks)
+                        Executable.call(generated, target, second.pointer, gradient, end: blocks)
                     } else {
                         BLAS.sgemm(transposeA: true, transposeB: false, m: patch, n: pixels, k: outputs, alpha: 1,
                                    a: second.pointer, lda: patch, b: gradient, ldb: pixels, beta: 0, c: target, ldc: pixels)
                     }
-                    if let col2im { call(col2im, result.pointer + n * g.imageSize, target, end: g.channels * g.height) }
+                    if let col2im { Executable.call(col2im, result.pointer + n * g.imageSize, target, end: g.channels * g.height) }
                 }
             }
         case .filterGradient:
@@ -102,7 +105,7 @@ extension Executable {
                         let columns = patches(first.pointer + n * g.imageSize, worker: worker)
                         let gradient = second.pointer + n * outputs * pixels
                         if let generated {
-                            call(generated, sum, gradient, columns, end: blocks)
+                            Executable.call(generated, sum, gradient, columns, end: blocks)
                         } else {
                             BLAS.sgemm(transposeA: false, transposeB: true, m: patch, n: outputs, k: pixels, alpha: 1,
                                        a: columns, lda: pixels, b: gradient, ldb: pixels, beta: 1, c: sum, ldc: outputs)

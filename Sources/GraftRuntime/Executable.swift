@@ -37,8 +37,9 @@ public final class Executable: @unchecked Sendable {
     private var storage: [String: UnsafeMutablePointer<Float>] = [:]
     private(set) var pointers: [UnsafeMutablePointer<Float>?]
     private var arguments: [UnsafeMutablePointer<UnsafeMutablePointer<Float>>?]
-    let scratch: [UnsafeMutablePointer<Float>]     // per worker: a patch matrix
-    let partials: [UnsafeMutablePointer<Float>]    // per group of images: a filter gradient
+    let scratch: [UnsafeMutablePointer<Float>]     // per worker: a patch matrix, or a Winograd image's tiles
+    let transformedFilter: UnsafeMutablePointer<Float>   // a Winograd convolution's filter, G g Gᵀ
+    let partials: [UnsafeMutablePointer<Float>]    // per group of images: a filter gradient (or its Winograd transform)
     private var blasThreads = -1
     /// All-reduces that run in the background (`Communicator.startAllReduce`): those whose
     /// first reader is not the next kernel (a gradient bucket, read by the optimizer while
@@ -86,15 +87,24 @@ public final class Executable: @unchecked Sendable {
             }
             arguments.append(table)
         }
-        var patchFloats = 1, filterFloats = 1
+        var patchFloats = 1, filterFloats = 1, transformedFilterFloats = 1
         for case .convolution(let call) in calls {
-            patchFloats = Swift.max(patchFloats, call.geometry.patchSize * call.geometry.outputPixels)
+            if let winograd = call.winograd?.convolution {
+                patchFloats = Swift.max(patchFloats, winograd.scratchFloats)
+                transformedFilterFloats = Swift.max(transformedFilterFloats, winograd.filterFloats)
+            } else if let gradient = call.winogradFilterGradient?.gradient {
+                patchFloats = Swift.max(patchFloats, gradient.scratchFloats)
+                filterFloats = Swift.max(filterFloats, gradient.sumFloats)
+            } else {
+                patchFloats = Swift.max(patchFloats, call.geometry.patchSize * call.geometry.outputPixels)
+            }
             filterFloats = Swift.max(filterFloats, call.geometry.outputChannels * call.geometry.patchSize)
         }
         finishBefore = Executable.backgroundCollectives(plan, calls)
         inBackground = Set(finishBefore.values.joined())
         scratch = (0..<workers.count).map { _ in .allocate(capacity: patchFloats) }
         partials = (0..<Swift.max(workers.count, Executable.filterGradientGroups)).map { _ in .allocate(capacity: filterFloats) }
+        transformedFilter = .allocate(capacity: transformedFilterFloats)
         compileSeconds = Date().timeIntervalSince(start)
     }
 
@@ -102,7 +112,7 @@ public final class Executable: @unchecked Sendable {
         arena.deallocate()
         for buffer in storage.values { buffer.deallocate() }
         for table in arguments { table?.deallocate() }
-        for buffer in scratch + partials { buffer.deallocate() }
+        for buffer in scratch + partials + [transformedFilter] { buffer.deallocate() }
     }
 
     /// The all-reduce kernels of `plan` that can run while other kernels do (their first reader

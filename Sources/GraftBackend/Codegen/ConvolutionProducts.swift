@@ -13,8 +13,9 @@ public enum ConvolutionProduct: Hashable, Sendable {
     /// `C[m, N] = Σᵣ A(m, r) · B[r, N]`, where `A(m, r) = a[m·rowStride + r·reductionStride]`
     /// is read one scalar at a time and broadcast; B and C are row-major with `columns`
     /// columns. The forward pass (`y = W · patches`) and the input gradient
-    /// (`dpatches = Wᵀ · dy`, the transpose read through strides).
-    case broadcast(rows: Int, columns: Int, reduction: Int, rowStride: Int, reductionStride: Int)
+    /// (`dpatches = Wᵀ · dy`, the transpose read through strides). With `accumulates`, C's
+    /// values are added to (`C += …`): a Winograd filter gradient's sum over images.
+    case broadcast(rows: Int, columns: Int, reduction: Int, rowStride: Int, reductionStride: Int, accumulates: Bool = false)
     /// `C[m, n] += Σₚ A[m, p] · B[n, p]`: products of rows, both operands row-major with
     /// `length` columns. The filter gradient (`dW += dy · patchesᵀ`).
     case rowDot(rows: Int, columns: Int, length: Int)
@@ -45,7 +46,7 @@ public enum ConvolutionProduct: Hashable, Sendable {
     /// or of 6 columns (`rowDot`). Blocks write disjoint parts of C.
     public var blocks: Int {
         switch self {
-        case .broadcast(_, let columns, _, _, _):
+        case .broadcast(_, let columns, _, _, _, _):
             let width = Self.broadcastTile.vectors * ConvolutionKernels.lanes
             return (columns + width - 1) / width
         case .rowDot(_, let columns, _):
@@ -55,7 +56,7 @@ public enum ConvolutionProduct: Hashable, Sendable {
 
     var name: String {
         switch self {
-        case .broadcast(let m, let n, let r, let sm, let sr): "gemm_bcast_m\(m)n\(n)r\(r)s\(sm)x\(sr)"
+        case .broadcast(let m, let n, let r, let sm, let sr, let add): "gemm_bcast_m\(m)n\(n)r\(r)s\(sm)x\(sr)\(add ? "_acc" : "")"
         case .rowDot(let m, let n, let p): "gemm_rowdot_m\(m)n\(n)p\(p)"
         }
     }
@@ -71,8 +72,8 @@ public enum ConvolutionProduct: Hashable, Sendable {
     func function() -> (name: String, text: String) {
         let body: [String]
         switch self {
-        case .broadcast(let m, let n, let r, let sm, let sr):
-            body = Self.broadcastBody(rows: m, columns: n, reduction: r, rowStride: sm, reductionStride: sr)
+        case .broadcast(let m, let n, let r, let sm, let sr, let add):
+            body = Self.broadcastBody(rows: m, columns: n, reduction: r, rowStride: sm, reductionStride: sr, accumulates: add)
         case .rowDot(let m, let n, let p):
             body = Self.rowDotBody(rows: m, columns: n, length: p)
         }
@@ -104,7 +105,8 @@ public enum ConvolutionProduct: Hashable, Sendable {
 
     /// The body of one block of 48 columns (`%col` its first): full blocks and the last,
     /// partial one are separate sections whose lane masks are constants.
-    private static func broadcastBody(rows: Int, columns: Int, reduction: Int, rowStride: Int, reductionStride: Int) -> [String] {
+    private static func broadcastBody(rows: Int, columns: Int, reduction: Int, rowStride: Int, reductionStride: Int,
+                                      accumulates: Bool) -> [String] {
         let lanes = ConvolutionKernels.lanes, width = broadcastTile.vectors * lanes
         let fullBlocks = columns / width
         var lines = ["  %col = mul nuw nsw i64 %j, \(width)"]
@@ -120,7 +122,7 @@ public enum ConvolutionProduct: Hashable, Sendable {
             lines.append("\(section).start:")
             lines += rowTiles(section: section, rows: rows, tileRows: broadcastTile.rows) { prefix, firstRow, tileRows in
                 broadcastTile(prefix, firstRow: firstRow, rows: tileRows, masks: masks, columns: columns,
-                              reduction: reduction, rowStride: rowStride, reductionStride: reductionStride)
+                              reduction: reduction, rowStride: rowStride, reductionStride: reductionStride, accumulates: accumulates)
             }
             lines.append("  br label %latch")
         }
@@ -128,20 +130,34 @@ public enum ConvolutionProduct: Hashable, Sendable {
     }
 
     /// One register tile of `rows` rows from `firstRow` (an i64 operand) and `masks.count`
-    /// vectors from `%col`: accumulators over the whole reduction, then stored.
+    /// vectors from `%col`: accumulators over the whole reduction (starting from C's values
+    /// when `accumulates`), then stored.
     private static func broadcastTile(_ p: String, firstRow: String, rows: Int, masks: [[Bool]], columns: Int,
-                                      reduction: Int, rowStride: Int, reductionStride: Int) -> [String] {
+                                      reduction: Int, rowStride: Int, reductionStride: Int, accumulates: Bool) -> [String] {
         let lanes = ConvolutionKernels.lanes
         let pairs = (0..<rows).flatMap { i in masks.indices.map { (i, $0) } }
         var lines = ["  br label %\(p).pre", "\(p).pre:"]
+        var initial: [String: String] = [:]
         for i in 0..<rows {
             lines += [
                 "  %\(p).row\(i) = add nuw nsw i64 \(firstRow), \(i)",
                 "  %\(p).arow\(i) = mul nuw nsw i64 %\(p).row\(i), \(rowStride)",
+                "  %\(p).coff\(i) = mul nuw nsw i64 %\(p).row\(i), \(columns)",
+                "  %\(p).coff2\(i) = add nuw nsw i64 %\(p).coff\(i), %col",
+                "  %\(p).crow\(i) = getelementptr inbounds float, float* %c, i64 %\(p).coff2\(i)",
             ]
+            guard accumulates else { continue }
+            for (j, mask) in masks.enumerated() {
+                let (loading, value) = ConvolutionKernels.load("%\(p).crow\(i)", offsets: mask.indices.map { mask[$0] ? j * lanes + $0 : nil },
+                                                               gate: nil, tag: "\(p).old\(i).\(j)")
+                lines += loading
+                initial["\(i).\(j)"] = value
+            }
         }
         lines += ["  br label %\(p).loop", "\(p).loop:", "  %\(p).r = phi i64 [ 0, %\(p).pre ], [ %\(p).rn, %\(p).loop ]"]
-        lines += pairs.map { i, j in "  %\(p).acc\(i).\(j) = phi <16 x float> [ zeroinitializer, %\(p).pre ], [ %\(p).f\(i).\(j), %\(p).loop ]" }
+        lines += pairs.map { i, j in
+            "  %\(p).acc\(i).\(j) = phi <16 x float> [ \(initial["\(i).\(j)"] ?? "zeroinitializer"), %\(p).pre ], [ %\(p).f\(i).\(j), %\(p).loop ]"
+        }
         lines += [
             "  %\(p).boff = mul nuw nsw i64 %\(p).r, \(columns)",
             "  %\(p).boff2 = add nuw nsw i64 %\(p).boff, %col",
@@ -174,11 +190,6 @@ public enum ConvolutionProduct: Hashable, Sendable {
             "\(p).store:",
         ]
         for i in 0..<rows {
-            lines += [
-                "  %\(p).coff\(i) = mul nuw nsw i64 %\(p).row\(i), \(columns)",
-                "  %\(p).coff2\(i) = add nuw nsw i64 %\(p).coff\(i), %col",
-                "  %\(p).crow\(i) = getelementptr inbounds float, float* %c, i64 %\(p).coff2\(i)",
-            ]
             for (j, mask) in masks.enumerated() {
                 lines += ConvolutionKernels.store("%\(p).f\(i).\(j)", at: "%\(p).crow\(i)", offset: j * lanes, valid: mask, tag: "\(p).c\(i).\(j)")
             }

@@ -21,6 +21,9 @@ public struct CompiledKernels: @unchecked Sendable {
     public var col2im: [ConvolutionGeometry: KernelFunction]
     /// The generated matrix products of the convolutions (absent ones run on the BLAS).
     public var products: [ConvolutionProduct: KernelFunction]
+    /// The Winograd forms of the 3×3 stride-1 convolutions (none without AVX-512).
+    public var winograd: [WinogradConvolution: WinogradFunctions]
+    public var winogradFilterGradients: [WinogradFilterGradient: WinogradFilterGradientFunctions]
     /// The module of the functions this plan added to the cache, as handed to LLVM and after O3
     /// (empty when every kernel was cached already; the latter only when asked for).
     public var sourceIR: String
@@ -34,19 +37,30 @@ public struct CompiledKernels: @unchecked Sendable {
 
 public enum KernelCompiler {
     /// The function text of each kernel of `plan` (nil for contractions), with the name
-    /// `KERNEL`, the convolution geometries the plan needs, and their generated matrix
-    /// products (none without `vectorProducts`: they are written for AVX-512).
+    /// `KERNEL`, the convolution geometries the plan needs, their generated matrix products
+    /// and Winograd forms (none without `vectorProducts`: they are written for AVX-512).
     static func functionBodies(for plan: FusionPlan, vectorProducts: Bool)
-        -> (bodies: [String?], declarations: Set<String>, geometries: Set<ConvolutionGeometry>, products: Set<ConvolutionProduct>) {
+        -> (bodies: [String?], declarations: Set<String>, geometries: Set<ConvolutionGeometry>, products: Set<ConvolutionProduct>,
+            winograd: Set<WinogradConvolution>, filterGradients: Set<WinogradFilterGradient>) {
         var declarations: Set<String> = []
         var geometries: Set<ConvolutionGeometry> = []
         var products: Set<ConvolutionProduct> = []
+        var winograd: Set<WinogradConvolution> = []
+        var filterGradients: Set<WinogradFilterGradient> = []
         var bodies: [String?] = []
         for kernel in plan.kernels {
             guard kernel.kind != .contraction else {
                 if case .convolution(let geometry, let direction, _) = plan.graph.contraction(of: kernel.root) {
                     geometries.insert(geometry)
-                    if vectorProducts, let product = ConvolutionProduct.of(direction, geometry: geometry) { products.insert(product) }
+                    if vectorProducts, let form = WinogradConvolution.of(direction, geometry: geometry) {
+                        winograd.insert(form)
+                        products.insert(form.product)
+                    } else if vectorProducts, let form = WinogradFilterGradient.of(direction, geometry: geometry) {
+                        filterGradients.insert(form)
+                        products.insert(form.product)
+                    } else if vectorProducts, let product = ConvolutionProduct.of(direction, geometry: geometry) {
+                        products.insert(product)
+                    }
                 }
                 bodies.append(nil)
                 continue
@@ -57,7 +71,9 @@ public enum KernelCompiler {
         }
         if geometries.contains(where: { !$0.isPointwise }) { declarations.formUnion(ConvolutionKernels.declarations) }
         if !products.isEmpty { declarations.formUnion(ConvolutionProduct.declarations) }
-        return (bodies, declarations, geometries, products)
+        if !winograd.isEmpty { declarations.formUnion(WinogradConvolution.declarations) }
+        if !filterGradients.isEmpty { declarations.formUnion(WinogradFilterGradient.declarations) }
+        return (bodies, declarations, geometries, products, winograd, filterGradients)
     }
 }
 
@@ -77,7 +93,7 @@ public final class KernelCache: @unchecked Sendable {
     public func compile(_ plan: FusionPlan, keepingOptimizedIR: Bool = false) throws -> CompiledKernels {
         lock.lock()
         defer { lock.unlock() }
-        let (bodies, declarations, geometries, products) = KernelCompiler.functionBodies(
+        let (bodies, declarations, geometries, products, winograd, filterGradients) = KernelCompiler.functionBodies(
             for: plan, vectorProducts: jit.cpuFeatures.split(separator: ",").contains("+avx512f"))
         var convolutionBodies: [(ConvolutionGeometry, String, String)] = []   // geometry, im2col, col2im
         for geometry in geometries.sorted(by: { $0.suffix < $1.suffix }) where !geometry.isPointwise {
@@ -104,6 +120,14 @@ public final class KernelCache: @unchecked Sendable {
             let (placeholder, text) = product.function()
             return (product, name(for: text, placeholder: placeholder))
         }
+        let winogradNames = winograd.sorted { $0.suffix < $1.suffix }.map { form in
+            (form, form.functions().map { name(for: $0.text, placeholder: $0.name) })
+        }
+        let filterGradientNames = filterGradients.sorted { $0.suffix < $1.suffix }.map { form in
+            let parts = form.functions()
+            return (form, [form.image.packFunction(), form.image.inputFunction(), parts.pack, parts.transform, parts.filter]
+                .map { name(for: $0.text, placeholder: $0.name) })
+        }
         func module(_ sources: [String]) -> String {
             (["; Graft kernels of @\(plan.graph.name)"] + declarations.sorted() + sources
                 + ["attributes #0 = { nounwind }", LoopEmitter.aliasMetadata]).joined(separator: "\n\n") + "\n"
@@ -129,10 +153,31 @@ public final class KernelCache: @unchecked Sendable {
         }
         var productFunctions: [ConvolutionProduct: KernelFunction] = [:]
         for (product, name) in productNames { productFunctions[product] = byName[name] }
+        var winogradFunctions: [WinogradConvolution: WinogradFunctions] = [:]
+        for (form, names) in winogradNames {
+            let f = names.map { byName[$0]! }
+            winogradFunctions[form] = WinogradFunctions(convolution: form, weights: f[0], pack: f[1], input: f[2], output: f[3],
+                                                        unpack: f[4], product: productFunctions[form.product]!)
+        }
+        var filterGradientFunctions: [WinogradFilterGradient: WinogradFilterGradientFunctions] = [:]
+        for (form, names) in filterGradientNames {
+            let f = names.map { byName[$0]! }
+            filterGradientFunctions[form] = WinogradFilterGradientFunctions(
+                gradient: form, pack: f[0], input: f[1], gradientPack: f[2], gradientTransform: f[3], filter: f[4],
+                product: productFunctions[form.product]!)
+        }
+        let winogradLegend = winogradNames.map { form, names in
+            (form.suffix, zip(["weights", "pack", "input", "output", "unpack"], names).map { ($0, $1) })
+        } + filterGradientNames.map { form, names in
+            (form.suffix, zip(["pack", "input", "dy pack", "dy transform", "filter gradient"], names).map { ($0, $1) })
+        }
         return CompiledKernels(loops: loopNames.map { $0.flatMap { byName[$0] } }, im2col: im2col, col2im: col2im,
-                               products: productFunctions, sourceIR: moduleText, optimizedIR: optimized,
-                               distinctFunctions: Set(loopNames.compactMap { $0 }).count + 2 * im2col.count + productFunctions.count,
-                               legend: KernelCache.legend(plan, loopNames: loopNames, convolutionNames: convolutionNames, productNames: productNames))
+                               products: productFunctions, winograd: winogradFunctions, winogradFilterGradients: filterGradientFunctions,
+                               sourceIR: moduleText, optimizedIR: optimized,
+                               distinctFunctions: Set(loopNames.compactMap { $0 } + winogradLegend.flatMap { $0.1.map(\.1) }).count
+                                   + 2 * im2col.count + productFunctions.count,
+                               legend: KernelCache.legend(plan, loopNames: loopNames, convolutionNames: convolutionNames, productNames: productNames,
+                                                          winogradNames: winogradLegend))
     }
 
     /// Threads that compile a step's kernels: one per core.
@@ -152,7 +197,7 @@ public final class KernelCache: @unchecked Sendable {
 
     /// One comment line per function: the plan's kernels it runs, or the convolution part it is.
     static func legend(_ plan: FusionPlan, loopNames: [String?], convolutionNames: [(ConvolutionGeometry, String, String)],
-                       productNames: [(ConvolutionProduct, String)]) -> String {
+                       productNames: [(ConvolutionProduct, String)], winogradNames: [(String, [(String, String)])]) -> String {
         var kernelsOf: [String: [Int]] = [:]
         var order: [String] = []
         for (index, name) in loopNames.enumerated() {
@@ -172,6 +217,12 @@ public final class KernelCache: @unchecked Sendable {
             lines.append("; @\(scatter): col2im \(geometry.suffix)")
         }
         for (product, name) in productNames { lines.append("; @\(name): convolution product \(product.name)") }
+        var listed: Set<String> = []
+        for (suffix, parts) in winogradNames {
+            for (part, name) in parts where listed.insert(name).inserted {
+                lines.append("; @\(name): Winograd \(part) \(suffix)")
+            }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -30,8 +30,28 @@ public struct ConvolutionCall {
     public var first: ValueID, second: ValueID, result: ValueID
     /// The gather of an image's patches and its adjoint (nil for pointwise convolutions).
     public var im2col: KernelFunction?, col2im: KernelFunction?
-    /// The generated matrix product and its function (nil: the BLAS computes it).
+    /// The generated matrix product and its function (nil: the BLAS computes it, or the
+    /// Winograd form does).
     public var product: ConvolutionProduct?, productFunction: KernelFunction?
+    /// The Winograd forms of 3×3 stride-1 convolutions (forward passes and input gradients;
+    /// filter gradients), used instead of im2col and a product where present.
+    public var winograd: WinogradFunctions?
+    public var winogradFilterGradient: WinogradFilterGradientFunctions?
+}
+
+/// The compiled loops of one Winograd convolution and the product of its 16 positions.
+public struct WinogradFunctions: Sendable {
+    public var convolution: WinogradConvolution
+    public var weights: KernelFunction, pack: KernelFunction, input: KernelFunction, output: KernelFunction, unpack: KernelFunction
+    public var product: KernelFunction
+}
+
+/// The compiled loops of one Winograd filter gradient: x's (the forward pass's pack and input
+/// transform), dy's, the product of its 16 positions and the final transform.
+public struct WinogradFilterGradientFunctions: Sendable {
+    public var gradient: WinogradFilterGradient
+    public var pack: KernelFunction, input: KernelFunction, gradientPack: KernelFunction, gradientTransform: KernelFunction
+    public var filter: KernelFunction, product: KernelFunction
 }
 
 /// Builders of the calls of contraction kernels, named by the lowering table.
@@ -62,11 +82,14 @@ enum ContractionCall {
             fatalError("not a convolution: \(graph[root].op.name)")
         }
         let operands = graph[root].operands
-        let product = ConvolutionProduct.of(direction, geometry: g)
+        let winograd = WinogradConvolution.of(direction, geometry: g).flatMap { compiled.winograd[$0] }
+        let filterGradient = WinogradFilterGradient.of(direction, geometry: g).flatMap { compiled.winogradFilterGradients[$0] }
+        let product = winograd == nil && filterGradient == nil ? ConvolutionProduct.of(direction, geometry: g) : nil
         return .convolution(ConvolutionCall(
             geometry: g, direction: direction, batch: batch, first: operands[0], second: operands[1], result: root,
             im2col: compiled.im2col[g], col2im: compiled.col2im[g],
-            product: product, productFunction: product.flatMap { compiled.products[$0] }))
+            product: product, productFunction: product.flatMap { compiled.products[$0] }, winograd: winograd,
+            winogradFilterGradient: filterGradient))
     }
 }
 

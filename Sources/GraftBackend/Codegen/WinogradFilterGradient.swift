@@ -1,0 +1,165 @@
+// WinogradFilterGradient: the filter gradient of a 3×3 stride-1 convolution as Winograd
+// F(3×3, 2×2): each 2×2 tile e of dy and the 4×4 window d of x it was computed from give
+//
+//     dW += Gᵀ [ (A e Aᵀ) ⊙ (Bᵀ d B) ] G
+//
+// with the same B, G and A (= (Aᵀ)ᵀ) as the forward pass's F(2×2, 3×3). The sum over tiles
+// and images is taken in the transformed domain, so per image the runtime packs and
+// transforms x (the forward pass's loops), packs and transforms dy, and adds 16 products
+// M[ξ] [O, C] += E[ξ]ᵀ · U[ξ] (E[ξ] [tiles, O], U[ξ] [tiles, C]); once per call `filter`
+// turns the summed M into the 3×3 gradient, Gᵀ M G: 16 multiplies per tile and channel pair
+// instead of 36.
+
+import GraftIR
+
+/// One Winograd filter gradient: sizes, and the loops that compute it.
+public struct WinogradFilterGradient: Hashable, Sendable {
+    /// The forward pass of the same layer: x's packing and input transform, and the sizes.
+    public var image: WinogradConvolution
+
+    static let lanes = WinogradConvolution.lanes
+
+    /// The Winograd form of the filter gradient on geometry `g`, or nil (see `WinogradConvolution.of`).
+    public static func of(_ direction: ConvolutionDirection, geometry g: ConvolutionGeometry) -> WinogradFilterGradient? {
+        guard direction == .filterGradient, let forward = WinogradConvolution.of(.forward, geometry: g) else { return nil }
+        return WinogradFilterGradient(image: forward)
+    }
+
+    var channels: Int { image.inputChannels }
+    var outputChannels: Int { image.outputChannels }
+    /// dy packed channels-last, [tile rows · 2, tile columns · 2, O], zeros past the image.
+    var gradientHeight: Int { image.tileRows * WinogradConvolution.tileSide }
+    var gradientWidth: Int { image.tileColumns * WinogradConvolution.tileSide }
+
+    /// Floats of a worker's scratch: x packed and transformed (U), dy packed and transformed (E).
+    public var gradientPackedFloats: Int { gradientHeight * gradientWidth * outputChannels }
+    public var gradientTransformedFloats: Int { WinogradConvolution.positions * image.tiles * outputChannels }
+    public var scratchFloats: Int { image.packedFloats + image.transformedFloats + gradientPackedFloats + gradientTransformedFloats }
+    /// Floats of one partial sum M[ξ][O][C].
+    public var sumFloats: Int { WinogradConvolution.positions * outputChannels * channels }
+
+    /// Loop ranges: dy's pack over (row, 16 channels) pairs; the final transform over
+    /// (output channel, 16 input channels) pairs.
+    public var gradientPackRows: Int { gradientHeight * (outputChannels / Self.lanes) }
+    public var filterBlocks: Int { outputChannels * (channels / Self.lanes) }
+
+    /// The product for one position ξ: M[O, C] += Σ_tiles E[tile, O] · U[tile, C].
+    public var product: ConvolutionProduct {
+        .broadcast(rows: outputChannels, columns: channels, reduction: image.tiles, rowStride: 1,
+                   reductionStride: outputChannels, accumulates: true)
+    }
+
+    var suffix: String { image.suffix }
+
+    /// The three loops of dy and the result (x's two are `image`'s).
+    func functions() -> (pack: (name: String, text: String), transform: (name: String, text: String), filter: (name: String, text: String)) {
+        (WinogradConvolution.packFunction("winograd_dypack_" + suffix, channels: outputChannels, height: image.height, width: image.width,
+                                          paddedHeight: gradientHeight, paddedWidth: gradientWidth, border: 0),
+         transformFunction(), filterFunction())
+    }
+
+    /// args[0] E[ξ][tile][O], args[1] dy packed; [begin, end) over tiles: A e Aᵀ of each 2×2
+    /// tile, 16 channels at a time.
+    func transformFunction() -> (name: String, text: String) {
+        let lanes = Self.lanes, blocks = outputChannels / lanes, side = WinogradConvolution.tileSide
+        let a = WinogradConvolution.outputTransform.transposed()
+        var lines = [
+            "  %ty = udiv i64 %j, \(image.tileColumns)",
+            "  %tx = urem i64 %j, \(image.tileColumns)",
+            "  %row0 = mul nuw nsw i64 %ty, \(side * gradientWidth)",
+            "  %col0 = mul nuw nsw i64 %tx, \(side)",
+            "  %pix0 = add nuw nsw i64 %row0, %col0",
+            "  %src0 = mul nuw nsw i64 %pix0, \(outputChannels)",
+            "  %dst0 = mul nuw nsw i64 %j, \(outputChannels)",
+            "  br label %cb",
+            "cb:",
+            "  %k = phi i64 [ 0, %block ], [ %k.next, %cb ]",
+            "  %koff = mul nuw nsw i64 %k, \(lanes)",
+            "  %src = add nuw nsw i64 %src0, %koff",
+            "  %dst = add nuw nsw i64 %dst0, %koff",
+        ]
+        var e: [[String]] = []
+        for i in 0..<side {
+            var row: [String] = []
+            for k in 0..<side {
+                lines += [
+                    "  %o\(i)\(k) = add nuw nsw i64 %src, \((i * gradientWidth + k) * outputChannels)",
+                    "  %p\(i)\(k) = getelementptr inbounds float, float* %in, i64 %o\(i)\(k)",
+                    "  %q\(i)\(k) = bitcast float* %p\(i)\(k) to <16 x float>*",
+                    "  %e\(i)\(k) = load <16 x float>, <16 x float>* %q\(i)\(k), align 4",
+                ]
+                row.append("%e\(i)\(k)")
+            }
+            e.append(row)
+        }
+        let transformed = WinogradConvolution.sandwich(a, e, a, tag: "t", into: &lines)
+        for x in 0..<WinogradConvolution.windowSide {
+            for y in 0..<WinogradConvolution.windowSide {
+                let xi = x * WinogradConvolution.windowSide + y
+                lines.append("  %u\(xi) = add nuw nsw i64 %dst, \(xi * image.tiles * outputChannels)")
+                lines += WinogradConvolution.storeVector(transformed[x][y], "%out", "%u\(xi)", tag: "s\(xi)")
+            }
+        }
+        lines += [
+            "  %k.next = add nuw nsw i64 %k, 1",
+            "  %k.done = icmp eq i64 %k.next, \(blocks)",
+            "  br i1 %k.done, label %cb.end, label %cb",
+            "cb.end:",
+        ]
+        return WinogradConvolution.loop("winograd_dytransform_" + suffix, body: lines)
+    }
+
+    /// args[0] dW [O, C, 3, 3], args[1] M[ξ][O][C]; [begin, end) over (output channel, 16
+    /// input channels) pairs: Gᵀ M G, scattered to the 16 channels' filters.
+    func filterFunction() -> (name: String, text: String) {
+        let lanes = Self.lanes, blocks = channels / lanes
+        let gt = WinogradConvolution.filterTransform.transposed()
+        var lines = [
+            "  %o = udiv i64 %j, \(blocks)",
+            "  %cb = urem i64 %j, \(blocks)",
+            "  %orow = mul nuw nsw i64 %o, \(channels)",
+            "  %coff = mul nuw nsw i64 %cb, \(lanes)",
+            "  %src = add nuw nsw i64 %orow, %coff",
+            "  %dst0 = mul nuw nsw i64 %j, \(lanes * 9)",
+        ]
+        var m: [[String]] = []
+        for x in 0..<WinogradConvolution.windowSide {
+            var row: [String] = []
+            for y in 0..<WinogradConvolution.windowSide {
+                let xi = x * WinogradConvolution.windowSide + y
+                lines += [
+                    "  %o\(x)\(y) = add nuw nsw i64 %src, \(xi * outputChannels * channels)",
+                    "  %p\(x)\(y) = getelementptr inbounds float, float* %in, i64 %o\(x)\(y)",
+                    "  %q\(x)\(y) = bitcast float* %p\(x)\(y) to <16 x float>*",
+                    "  %m\(x)\(y) = load <16 x float>, <16 x float>* %q\(x)\(y), align 4",
+                ]
+                row.append("%m\(x)\(y)")
+            }
+            m.append(row)
+        }
+        let w = WinogradConvolution.sandwich(gt, m, gt, tag: "w", into: &lines)
+        // dW[o][c][u][v] for the block's 16 channels: (o·C + c)·9 + u·3 + v = j·144 + lane·9 + tap.
+        for u in 0..<3 {
+            for v in 0..<3 {
+                lines += [
+                    "  %d\(u)\(v) = add nuw nsw i64 %dst0, \(u * 3 + v)",
+                    "  %dp\(u)\(v) = getelementptr float, float* %out, i64 %d\(u)\(v)",
+                    "  %dv\(u)\(v) = getelementptr float, float* %dp\(u)\(v), \(WinogradConvolution.strides(9))",
+                    "  call void @llvm.masked.scatter.v16f32.v16p0f32(<16 x float> \(w[u][v]), <16 x float*> %dv\(u)\(v), i32 4, \(ConvolutionKernels.maskConstant([Bool](repeating: true, count: lanes))))",
+                ]
+            }
+        }
+        return WinogradConvolution.loop("winograd_dw_" + suffix, body: lines)
+    }
+
+    /// The intrinsics the loops call, beyond the forward pass's.
+    static let declarations = WinogradConvolution.declarations + [
+        "declare void @llvm.masked.scatter.v16f32.v16p0f32(<16 x float>, <16 x float*>, i32 immarg, <16 x i1>)",
+    ]
+}
+
+extension Array where Element == [Double] {
+    func transposed() -> [[Double]] {
+        (0..<self[0].count).map { column in map { $0[column] } }
+    }
+}

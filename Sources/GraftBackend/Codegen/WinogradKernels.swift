@@ -1,0 +1,478 @@
+// WinogradKernels: 3×3 stride-1 convolutions (the forward pass and the input gradient) as
+// Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, 2016): every 2×2 block of outputs
+// from a 4×4 window of the input with 16 multiplies per channel pair instead of 36.
+//
+//     Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
+//
+// Per image the runtime runs five generated loops and 16 matrix products, all with 16 lanes
+// along the channels:
+//   pack    x [C, H, W] → a zero-bordered, channels-last copy [PH, PW, C] (16×16 blocks
+//           transposed in registers)
+//   input   every tile's 4×4 window → Bᵀ d B, written as U[ξ][tile][C] for the 16 positions ξ
+//   product M[ξ] [tiles, O] = U[ξ] [tiles, C] · W[ξ] [C, O] (`ConvolutionProduct.broadcast`)
+//   output  Aᵀ m A for every tile, into a channels-last result [tile rows·2, tile columns·2, O]
+//   unpack  its pixels inside the image, transposed back into y [O, H, W]
+// and, once per call, `weights` transforms the filter into W[ξ][C][O] = G g Gᵀ.
+//
+// The input gradient is the same computation on dy with the filter rotated by 180° and its
+// channel roles swapped (`flipsFilter`).
+
+import GraftIR
+
+/// One Winograd F(4×4, 3×3) convolution: sizes, and the loops that compute it.
+public struct WinogradConvolution: Hashable, Sendable {
+    /// Channels of the image transformed (C for the forward pass, O for the input gradient)
+    /// and of the result.
+    public var inputChannels: Int, outputChannels: Int
+    /// The image's height and width (the result's too: stride 1, padding 1).
+    public var height: Int, width: Int
+    /// Whether the filter [O, C, 3, 3] is read rotated by 180° with its channels swapped: the
+    /// input gradient `dx = conv(dy, rot180(W)ᵀ)`.
+    public var flipsFilter: Bool
+
+    static let lanes = ConvolutionKernels.lanes
+    /// Outputs per tile side, and the window each reads.
+    static let tileSide = 2, windowSide = 4
+    /// Positions of a transformed window: 4 × 4.
+    public static let positions = windowSide * windowSide
+
+    /// The Winograd form of `direction` on geometry `g`, or nil where it does not apply: a 3×3
+    /// filter, stride 1, padding 1, and both channel counts multiples of 16 (lanes along channels).
+    public static func of(_ direction: ConvolutionDirection, geometry g: ConvolutionGeometry) -> WinogradConvolution? {
+        guard g.kernelHeight == 3, g.kernelWidth == 3, g.stride == [1, 1], g.padding == [1, 1],
+              g.channels % lanes == 0, g.outputChannels % lanes == 0 else { return nil }
+        switch direction {
+        case .forward:
+            return WinogradConvolution(inputChannels: g.channels, outputChannels: g.outputChannels,
+                                       height: g.height, width: g.width, flipsFilter: false)
+        case .inputGradient:
+            return WinogradConvolution(inputChannels: g.outputChannels, outputChannels: g.channels,
+                                       height: g.height, width: g.width, flipsFilter: true)
+        case .filterGradient:
+            return nil
+        }
+    }
+
+    public var tileRows: Int { (height + Self.tileSide - 1) / Self.tileSide }
+    public var tileColumns: Int { (width + Self.tileSide - 1) / Self.tileSide }
+    public var tiles: Int { tileRows * tileColumns }
+    /// The packed image's rows and columns: every tile's window inside, the border zero.
+    public var paddedHeight: Int { tileRows * Self.tileSide + 2 }
+    public var paddedWidth: Int { tileColumns * Self.tileSide + 2 }
+
+    /// Floats of a worker's scratch: the packed image, the transformed tiles U, the products M
+    /// and the channels-last result.
+    public var packedFloats: Int { paddedHeight * paddedWidth * inputChannels }
+    public var transformedFloats: Int { Self.positions * tiles * inputChannels }
+    public var productFloats: Int { Self.positions * tiles * outputChannels }
+    public var resultFloats: Int { tiles * Self.tileSide * Self.tileSide * outputChannels }
+    public var scratchFloats: Int { packedFloats + transformedFloats + productFloats + resultFloats }
+    /// Floats of the transformed filter W[ξ][C][O].
+    public var filterFloats: Int { Self.positions * inputChannels * outputChannels }
+
+    /// Loop ranges of the weights and pack kernels: (input channel, 16 output channels) pairs,
+    /// (packed row, 16 input channels) pairs. Input and output run over the tiles.
+    public var weightBlocks: Int { inputChannels * (outputChannels / Self.lanes) }
+    public var packRows: Int { paddedHeight * (inputChannels / Self.lanes) }
+    /// The unpack kernel's range: (image row, 16 output channels) pairs.
+    public var unpackRows: Int { height * (outputChannels / Self.lanes) }
+
+    /// The matrix product for one position ξ: M[tiles, O] = U[tiles, C] · W[C, O].
+    public var product: ConvolutionProduct {
+        .broadcast(rows: tiles, columns: outputChannels, reduction: inputChannels, rowStride: inputChannels, reductionStride: 1)
+    }
+
+    var suffix: String { "c\(inputChannels)o\(outputChannels)h\(height)w\(width)\(flipsFilter ? "f" : "")" }
+
+    // MARK: the transforms
+
+    /// Bᵀ (4×4), G (4×3) and Aᵀ (2×4) for the interpolation points 0, ±1 and ∞. Every
+    /// coefficient is 0, ±1 or ±1/2, so the transforms add no rounding beyond their sums'.
+    /// (F(4×4, 3×3), with ±2 among the points, needs 36 multiplies per 16 outputs instead of
+    /// 16 per 4, but its coefficients up to 8 made byol-t's BatchNorm gradients differ from
+    /// the reference by 1e-3 instead of the backend's 1e-4; Docs/Performance.md.)
+    static let inputTransform: [[Double]] = [
+        [1, 0, -1, 0],
+        [0, 1, 1, 0],
+        [0, -1, 1, 0],
+        [0, 1, 0, -1],
+    ]
+    static let filterTransform: [[Double]] = [
+        [1, 0, 0],
+        [0.5, 0.5, 0.5],
+        [0.5, -0.5, 0.5],
+        [0, 0, 1],
+    ]
+    static let outputTransform: [[Double]] = [
+        [1, 1, 1, 0],
+        [0, 1, -1, -1],
+    ]
+
+    /// The intrinsics the kernels call.
+    static let declarations = ConvolutionKernels.declarations + [
+        "declare <16 x float> @llvm.fma.v16f32(<16 x float>, <16 x float>, <16 x float>)",
+    ]
+
+    /// The five loops, each `void @<name>(float** args, i64 begin, i64 end)`.
+    func functions() -> [(name: String, text: String)] {
+        [weightsFunction(), packFunction(), inputFunction(), outputFunction(), unpackFunction()]
+    }
+
+    /// Emits `matrix · values` for a matrix of constants and a column of vectors (`values`,
+    /// one per matrix column): each row a sum of ±1 terms and multiplies by constants, zero
+    /// terms skipped. Appends the lines to `lines` and returns the rows' values.
+    static func combine(_ matrix: [[Double]], _ values: [String], tag: String, into lines: inout [String]) -> [String] {
+        matrix.enumerated().map { row, coefficients in
+            var sum: String?
+            for (column, coefficient) in coefficients.enumerated() where coefficient != 0 {
+                let name = "%\(tag).\(row).\(column)"
+                let term = values[column]
+                switch (sum, coefficient) {
+                case (nil, 1): sum = term; continue
+                case (nil, -1): lines.append("  \(name) = fneg <16 x float> \(term)")
+                case (nil, _): lines.append("  \(name) = fmul <16 x float> \(term), \(splat(coefficient))")
+                case (let s?, 1): lines.append("  \(name) = fadd <16 x float> \(s), \(term)")
+                case (let s?, -1): lines.append("  \(name) = fsub <16 x float> \(s), \(term)")
+                case (let s?, _): lines.append("  \(name) = call <16 x float> @llvm.fma.v16f32(<16 x float> \(term), <16 x float> \(splat(coefficient)), <16 x float> \(s))")
+                }
+                sum = name
+            }
+            return sum ?? "zeroinitializer"
+        }
+    }
+
+    /// `matrix · X · otherᵀ` for a grid `X` of vectors (rows × columns): the rows combined,
+    /// then the columns of the result.
+    static func sandwich(_ matrix: [[Double]], _ grid: [[String]], _ other: [[Double]], tag: String, into lines: inout [String]) -> [[String]] {
+        let columns = grid[0].count
+        // T = matrix · X, one column at a time.
+        let t = (0..<columns).map { column in combine(matrix, grid.map { $0[column] }, tag: "\(tag).l\(column)", into: &lines) }
+        // R = T · otherᵀ, one row of T at a time.
+        return (0..<matrix.count).map { row in combine(other, t.map { $0[row] }, tag: "\(tag).r\(row)", into: &lines) }
+    }
+
+    static func splat(_ value: Double) -> String {
+        let literal = LoopEmitter.literal(Float(value))
+        return "<" + [String](repeating: "float \(literal)", count: lanes).joined(separator: ", ") + ">"
+    }
+
+    /// `<16 x i64> <0, s, 2s, …>`.
+    static func strides(_ step: Int) -> String { ConvolutionKernels.indexConstant((0..<lanes).map { $0 * step }) }
+
+    /// A loop function over [begin, end) with args[0] `output`, args[1] `input`, the loop
+    /// variable `%j`.
+    static func loop(_ name: String, body: [String]) -> (name: String, text: String) {
+        let text = """
+        define void @\(name)(float** noalias nocapture readonly %args, i64 %begin, i64 %end) #0 {
+        entry:
+          %out = load float*, float** %args, align 8
+          %inslot = getelementptr inbounds float*, float** %args, i64 1
+          %in = load float*, float** %inslot, align 8
+          %empty = icmp sge i64 %begin, %end
+          br i1 %empty, label %exit, label %block
+        block:
+          %j = phi i64 [ %begin, %entry ], [ %j.next, %latch ]
+        \(body.joined(separator: "\n"))
+          br label %latch
+        latch:
+          %j.next = add nuw nsw i64 %j, 1
+          %done = icmp eq i64 %j.next, %end
+          br i1 %done, label %exit, label %block
+        exit:
+          ret void
+        }
+        """
+        return (name, text)
+    }
+
+    /// args[0] W[ξ][C][O], args[1] the filter [O, C, 3, 3] as the op holds it; [begin, end)
+    /// over (input channel, block of 16 output channels) pairs.
+    func weightsFunction() -> (name: String, text: String) {
+        let lanes = Self.lanes, blocks = outputChannels / lanes
+        // Filter element (out, in, u, v) of this convolution, in the op's [O, C, 3, 3] filter.
+        let (inStride, laneStride) = flipsFilter ? (outputChannels * 9, 9) : (9, inputChannels * 9)
+        var lines = [
+            "  %i = udiv i64 %j, \(blocks)",
+            "  %ob = urem i64 %j, \(blocks)",
+            "  %ioff = mul nuw nsw i64 %i, \(inStride)",
+            "  %ooff = mul nuw nsw i64 %ob, \(lanes * laneStride)",
+            "  %base = add nuw nsw i64 %ioff, %ooff",
+        ]
+        var g: [[String]] = []
+        for u in 0..<3 {
+            var row: [String] = []
+            for v in 0..<3 {
+                let tap = flipsFilter ? (2 - u) * 3 + (2 - v) : u * 3 + v
+                lines += [
+                    "  %toff\(u)\(v) = add nuw nsw i64 %base, \(tap)",
+                    "  %tp\(u)\(v) = getelementptr float, float* %in, i64 %toff\(u)\(v)",
+                    "  %gp\(u)\(v) = getelementptr float, float* %tp\(u)\(v), \(Self.strides(laneStride))",
+                    "  %g\(u)\(v) = call <16 x float> @llvm.masked.gather.v16f32.v16p0f32(<16 x float*> %gp\(u)\(v), i32 4, \(ConvolutionKernels.maskConstant([Bool](repeating: true, count: lanes))), <16 x float> zeroinitializer)",
+                ]
+                row.append("%g\(u)\(v)")
+            }
+            g.append(row)
+        }
+        let w = Self.sandwich(Self.filterTransform, g, Self.filterTransform, tag: "w", into: &lines)
+        // W[ξ][i][ob·16 …]: ξ·C·O + i·O + ob·16.
+        lines += [
+            "  %irow = mul nuw nsw i64 %i, \(outputChannels)",
+            "  %ocol = mul nuw nsw i64 %ob, \(lanes)",
+            "  %dst = add nuw nsw i64 %irow, %ocol",
+        ]
+        for a in 0..<Self.windowSide {
+            for b in 0..<Self.windowSide {
+                let xi = a * Self.windowSide + b
+                lines += [
+                    "  %d\(xi) = add nuw nsw i64 %dst, \(xi * inputChannels * outputChannels)",
+                    "  %dp\(xi) = getelementptr inbounds float, float* %out, i64 %d\(xi)",
+                    "  %dv\(xi) = bitcast float* %dp\(xi) to <16 x float>*",
+                    "  store <16 x float> \(w[a][b]), <16 x float>* %dv\(xi), align 4",
+                ]
+            }
+        }
+        return Self.loop("winograd_weights_" + suffix, body: lines)
+    }
+
+    /// Transposes 16 vectors (rows) of 16 lanes: lane l of result r is lane r of row l. Four
+    /// stages, each swapping one bit of the row index with the same bit of the lane index
+    /// between pairs of rows (16 two-source shuffles a stage).
+    static func transpose(_ rows: [String], tag: String, into lines: inout [String]) -> [String] {
+        var rows = rows
+        for (stage, bit) in [8, 4, 2, 1].enumerated() {
+            var next = rows
+            for i in 0..<lanes where i & bit == 0 {
+                let (a, b) = (rows[i], rows[i + bit])
+                // Lanes of a with the bit clear stay; those with it set come from b's lane l − bit.
+                let low = (0..<lanes).map { $0 & bit == 0 ? $0 : lanes + $0 - bit }
+                let high = (0..<lanes).map { $0 & bit == 0 ? $0 + bit : lanes + $0 }
+                for (target, indices) in [(i, low), (i + bit, high)] {
+                    let name = "%\(tag).s\(stage).\(target)"
+                    lines.append("  \(name) = shufflevector <16 x float> \(a), <16 x float> \(b), <16 x i32> <"
+                                 + indices.map { "i32 \($0)" }.joined(separator: ", ") + ">")
+                    next[target] = name
+                }
+            }
+            rows = next
+        }
+        return rows
+    }
+
+    /// Stores a `<16 x float>` at `pointer` + `offset` floats (an i64 operand).
+    static func storeVector(_ value: String, _ pointer: String, _ offset: String, tag: String) -> [String] {
+        [
+            "  %\(tag).p = getelementptr inbounds float, float* \(pointer), i64 \(offset)",
+            "  %\(tag).v = bitcast float* %\(tag).p to <16 x float>*",
+            "  store <16 x float> \(value), <16 x float>* %\(tag).v, align 4",
+        ]
+    }
+
+    /// The loop that packs x for the input transform.
+    func packFunction() -> (name: String, text: String) {
+        Self.packFunction("winograd_pack_" + suffix, channels: inputChannels, height: height, width: width,
+                          paddedHeight: paddedHeight, paddedWidth: paddedWidth, border: 1)
+    }
+
+    /// args[0] the packed image [PH, PW, C], args[1] one image [C, H, W]; [begin, end) over
+    /// (packed row, block of 16 channels) pairs. Packed pixel (r, q) holds the image's
+    /// (r − border, q − border), zeros outside it. A row inside the image is read 16 pixels of
+    /// 16 channels at a time (16 row loads) and transposed in registers.
+    static func packFunction(_ name: String, channels inputChannels: Int, height: Int, width: Int,
+                             paddedHeight: Int, paddedWidth: Int, border: Int) -> (name: String, text: String) {
+        let plane = height * width, blocks = inputChannels / lanes
+        var lines = [
+            "  %r = udiv i64 %j, \(blocks)",
+            "  %cb = urem i64 %j, \(blocks)",
+            "  %coff = mul nuw nsw i64 %cb, \(lanes)",
+            "  %rowoff = mul nuw nsw i64 %r, \(paddedWidth * inputChannels)",
+            "  %dst = add nuw nsw i64 %rowoff, %coff",
+            "  %h = sub i64 %r, \(border)",
+            "  %inside = icmp ult i64 %h, \(height)",
+            "  br i1 %inside, label %copy, label %zero",
+            "zero:",
+        ]
+        for q in 0..<paddedWidth {
+            lines.append("  %z\(q).o = add nuw nsw i64 %dst, \(q * inputChannels)")
+            lines += storeVector("zeroinitializer", "%out", "%z\(q).o", tag: "z\(q)")
+        }
+        lines += [
+            "  br label %block.end",
+            "copy:",
+            "  %hw = mul nuw nsw i64 %h, \(width)",
+            "  %cplane = mul nuw nsw i64 %cb, \(lanes * plane)",
+            "  %src = add nuw nsw i64 %cplane, %hw",
+        ]
+        for q in Array(0..<border) + Array(width + border..<paddedWidth) {
+            lines.append("  %e\(q).o = add nuw nsw i64 %dst, \(q * inputChannels)")
+            lines += storeVector("zeroinitializer", "%out", "%e\(q).o", tag: "e\(q)")
+        }
+        for w0 in stride(from: 0, to: width, by: lanes) {
+            let valid = Swift.min(lanes, width - w0)
+            var rows: [String] = []
+            for c in 0..<lanes {
+                let tag = "l\(w0).\(c)"
+                lines += [
+                    "  %\(tag).o = add nuw nsw i64 %src, \(c * plane + w0)",
+                    "  %\(tag).p = getelementptr inbounds float, float* %in, i64 %\(tag).o",
+                ]
+                let (loading, value) = ConvolutionKernels.load("%\(tag).p", offsets: (0..<lanes).map { $0 < valid ? $0 : nil }, gate: nil, tag: tag)
+                lines += loading
+                rows.append(value)
+            }
+            let pixels = transpose(rows, tag: "t\(w0)", into: &lines)
+            for l in 0..<valid {
+                let tag = "w\(w0 + l)"
+                lines.append("  %\(tag).o = add nuw nsw i64 %dst, \((w0 + l + border) * inputChannels)")
+                lines += storeVector(pixels[l], "%out", "%\(tag).o", tag: tag)
+            }
+        }
+        lines += ["  br label %block.end", "block.end:"]
+        return loop(name, body: lines)
+    }
+
+    /// args[0] U[ξ][tile][C], args[1] the packed image; [begin, end) over tiles. A loop over
+    /// blocks of 16 channels reads the tile's 4×4 window and writes Bᵀ d B.
+    func inputFunction() -> (name: String, text: String) {
+        let lanes = Self.lanes, blocks = inputChannels / lanes
+        var lines = [
+            "  %ty = udiv i64 %j, \(tileColumns)",
+            "  %tx = urem i64 %j, \(tileColumns)",
+            "  %row0 = mul nuw nsw i64 %ty, \(Self.tileSide * paddedWidth)",
+            "  %col0 = mul nuw nsw i64 %tx, \(Self.tileSide)",
+            "  %pix0 = add nuw nsw i64 %row0, %col0",
+            "  %src0 = mul nuw nsw i64 %pix0, \(inputChannels)",
+            "  %dst0 = mul nuw nsw i64 %j, \(inputChannels)",
+            "  br label %cb",
+            "cb:",
+            "  %k = phi i64 [ 0, %block ], [ %k.next, %cb ]",
+            "  %koff = mul nuw nsw i64 %k, \(lanes)",
+            "  %src = add nuw nsw i64 %src0, %koff",
+            "  %dst = add nuw nsw i64 %dst0, %koff",
+        ]
+        var d: [[String]] = []
+        for a in 0..<Self.windowSide {
+            var row: [String] = []
+            for b in 0..<Self.windowSide {
+                lines += [
+                    "  %o\(a)\(b) = add nuw nsw i64 %src, \((a * paddedWidth + b) * inputChannels)",
+                    "  %p\(a)\(b) = getelementptr inbounds float, float* %in, i64 %o\(a)\(b)",
+                    "  %q\(a)\(b) = bitcast float* %p\(a)\(b) to <16 x float>*",
+                    "  %d\(a)\(b) = load <16 x float>, <16 x float>* %q\(a)\(b), align 4",
+                ]
+                row.append("%d\(a)\(b)")
+            }
+            d.append(row)
+        }
+        let v = Self.sandwich(Self.inputTransform, d, Self.inputTransform, tag: "v", into: &lines)
+        for a in 0..<Self.windowSide {
+            for b in 0..<Self.windowSide {
+                let xi = a * Self.windowSide + b
+                lines += [
+                    "  %u\(xi) = add nuw nsw i64 %dst, \(xi * tiles * inputChannels)",
+                    "  %up\(xi) = getelementptr inbounds float, float* %out, i64 %u\(xi)",
+                    "  %uv\(xi) = bitcast float* %up\(xi) to <16 x float>*",
+                    "  store <16 x float> \(v[a][b]), <16 x float>* %uv\(xi), align 4",
+                ]
+            }
+        }
+        lines += [
+            "  %k.next = add nuw nsw i64 %k, 1",
+            "  %k.done = icmp eq i64 %k.next, \(blocks)",
+            "  br i1 %k.done, label %cb.end, label %cb",
+            "cb.end:",
+        ]
+        return Self.loop("winograd_input_" + suffix, body: lines)
+    }
+
+    /// args[0] the channels-last result [tile rows·2, tile columns·2, O], args[1] M[ξ][tile][O];
+    /// [begin, end) over tiles. A loop over blocks of 16 output channels computes Aᵀ m A.
+    func outputFunction() -> (name: String, text: String) {
+        let lanes = Self.lanes, blocks = outputChannels / lanes, side = Self.tileSide
+        let resultWidth = tileColumns * side
+        var lines = [
+            "  %ty = udiv i64 %j, \(tileColumns)",
+            "  %tx = urem i64 %j, \(tileColumns)",
+            "  %src0 = mul nuw nsw i64 %j, \(outputChannels)",
+            "  %y0 = mul nuw nsw i64 %ty, \(side * resultWidth)",
+            "  %x0 = mul nuw nsw i64 %tx, \(side)",
+            "  %pix0 = add nuw nsw i64 %y0, %x0",
+            "  %dst0 = mul nuw nsw i64 %pix0, \(outputChannels)",
+            "  br label %ob",
+            "ob:",
+            "  %k = phi i64 [ 0, %block ], [ %k.next, %ob ]",
+            "  %koff = mul nuw nsw i64 %k, \(lanes)",
+            "  %src = add nuw nsw i64 %src0, %koff",
+            "  %dst = add nuw nsw i64 %dst0, %koff",
+        ]
+        var m: [[String]] = []
+        for a in 0..<Self.windowSide {
+            var row: [String] = []
+            for b in 0..<Self.windowSide {
+                let xi = a * Self.windowSide + b
+                lines += [
+                    "  %o\(a)\(b) = add nuw nsw i64 %src, \(xi * tiles * outputChannels)",
+                    "  %p\(a)\(b) = getelementptr inbounds float, float* %in, i64 %o\(a)\(b)",
+                    "  %q\(a)\(b) = bitcast float* %p\(a)\(b) to <16 x float>*",
+                    "  %m\(a)\(b) = load <16 x float>, <16 x float>* %q\(a)\(b), align 4",
+                ]
+                row.append("%m\(a)\(b)")
+            }
+            m.append(row)
+        }
+        let y = Self.sandwich(Self.outputTransform, m, Self.outputTransform, tag: "y", into: &lines)
+        for i in 0..<side {
+            for k in 0..<side {
+                lines.append("  %r\(i)\(k) = add nuw nsw i64 %dst, \((i * resultWidth + k) * outputChannels)")
+                lines += Self.storeVector(y[i][k], "%out", "%r\(i)\(k)", tag: "s\(i)\(k)")
+            }
+        }
+        lines += [
+            "  %k.next = add nuw nsw i64 %k, 1",
+            "  %k.done = icmp eq i64 %k.next, \(blocks)",
+            "  br i1 %k.done, label %ob.end, label %ob",
+            "ob.end:",
+        ]
+        return Self.loop("winograd_output_" + suffix, body: lines)
+    }
+
+    /// args[0] one result image [O, H, W], args[1] the channels-last result; [begin, end) over
+    /// (image row, block of 16 output channels) pairs: 16 pixels of 16 channels at a time,
+    /// transposed in registers and stored as 16 channel rows (the row's end masked).
+    func unpackFunction() -> (name: String, text: String) {
+        let lanes = Self.lanes, blocks = outputChannels / lanes, plane = height * width
+        let resultWidth = tileColumns * Self.tileSide
+        var lines = [
+            "  %h = udiv i64 %j, \(blocks)",
+            "  %ob = urem i64 %j, \(blocks)",
+            "  %coff = mul nuw nsw i64 %ob, \(lanes)",
+            "  %rowoff = mul nuw nsw i64 %h, \(resultWidth * outputChannels)",
+            "  %src = add nuw nsw i64 %rowoff, %coff",
+            "  %cplane = mul nuw nsw i64 %ob, \(lanes * plane)",
+            "  %hw = mul nuw nsw i64 %h, \(width)",
+            "  %dst = add nuw nsw i64 %cplane, %hw",
+        ]
+        for w0 in stride(from: 0, to: width, by: lanes) {
+            let valid = Swift.min(lanes, width - w0)
+            var pixels: [String] = []
+            for l in 0..<lanes {
+                guard l < valid else { pixels.append("zeroinitializer"); continue }
+                let tag = "l\(w0 + l)"
+                lines += [
+                    "  %\(tag).o = add nuw nsw i64 %src, \((w0 + l) * outputChannels)",
+                    "  %\(tag).p = getelementptr inbounds float, float* %in, i64 %\(tag).o",
+                    "  %\(tag).q = bitcast float* %\(tag).p to <16 x float>*",
+                    "  %\(tag) = load <16 x float>, <16 x float>* %\(tag).q, align 4",
+                ]
+                pixels.append("%\(tag)")
+            }
+            let channels = Self.transpose(pixels, tag: "t\(w0)", into: &lines)
+            let mask = (0..<lanes).map { $0 < valid }
+            for (c, vector) in channels.enumerated() {
+                lines.append("  %c\(w0).\(c).o = add nuw nsw i64 %dst, \(c * plane + w0)")
+                lines.append("  %c\(w0).\(c).p = getelementptr inbounds float, float* %out, i64 %c\(w0).\(c).o")
+                lines += ConvolutionKernels.store(vector, at: "%c\(w0).\(c).p", offset: 0, valid: mask, tag: "c\(w0).\(c)")
+            }
+        }
+        return Self.loop("winograd_unpack_" + suffix, body: lines)
+    }
+}
