@@ -37,8 +37,8 @@ public struct CompiledKernels: @unchecked Sendable {
 
 public enum KernelCompiler {
     /// The function text of each kernel of `plan` (nil for contractions), with the name
-    /// `KERNEL`, the convolution geometries the plan needs, their generated matrix products
-    /// and Winograd forms (none without `vectorProducts`: they are written for AVX-512).
+    /// `KERNEL`, the convolution geometries whose im2col/col2im the plan needs, the generated
+    /// matrix products and Winograd forms (none without `vectorProducts`: they are written for AVX-512).
     static func functionBodies(for plan: FusionPlan, vectorProducts: Bool)
         -> (bodies: [String?], declarations: Set<String>, geometries: Set<ConvolutionGeometry>, products: Set<ConvolutionProduct>,
             winograd: Set<WinogradConvolution>, filterGradients: Set<WinogradFilterGradient>) {
@@ -51,15 +51,15 @@ public enum KernelCompiler {
         for kernel in plan.kernels {
             guard kernel.kind != .contraction else {
                 if case .convolution(let geometry, let direction, _) = plan.graph.contraction(of: kernel.root) {
-                    geometries.insert(geometry)
                     if vectorProducts, let form = WinogradConvolution.of(direction, geometry: geometry) {
                         winograd.insert(form)
                         products.insert(form.product)
                     } else if vectorProducts, let form = WinogradFilterGradient.of(direction, geometry: geometry) {
                         filterGradients.insert(form)
                         products.insert(form.product)
-                    } else if vectorProducts, let product = ConvolutionProduct.of(direction, geometry: geometry) {
-                        products.insert(product)
+                    } else {
+                        geometries.insert(geometry)   // im2col and col2im
+                        if vectorProducts, let product = ConvolutionProduct.of(direction, geometry: geometry) { products.insert(product) }
                     }
                 }
                 bodies.append(nil)
