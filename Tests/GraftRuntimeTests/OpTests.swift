@@ -78,9 +78,11 @@ let opCases: [OpCase] = {
         // column blocks, masked vector tails, and filter gradients over 128 pixels or more.
         OpCase(label: "conv2d wide, every tile partial", inputs: [("a", "f32[2,3,13,17]"), ("b", "f32[10,3,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[2,10,13,17]"),
         OpCase(label: "conv2d 16 channels, whole tiles", inputs: [("a", "f32[2,16,16,12]"), ("b", "f32[16,16,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[2,16,16,12]"),
-        // Winograd F(4x4, 3x3) (3x3, stride 1, channels in 16s): edge tiles cut by the image
-        // on both sides, and 48 output channels (a full block of the product).
+        // Winograd (3x3, stride 1, channels in 16s): edge tiles cut by the image on both
+        // sides, more images than the filter gradient's eight groups, and 48 output channels
+        // (a full block of the product).
         OpCase(label: "conv2d Winograd, ragged tiles", inputs: [("a", "f32[2,32,7,9]"), ("b", "f32[16,32,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[2,16,7,9]"),
+        OpCase(label: "conv2d Winograd, 11 images", inputs: [("a", "f32[11,16,6,5]"), ("b", "f32[16,16,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[11,16,6,5]"),
         OpCase(label: "conv2d Winograd, 48 outputs", inputs: [("a", "f32[3,16,14,13]"), ("b", "f32[48,16,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[3,48,14,13]"),
         OpCase(label: "conv2d 1x1 wide", inputs: [("a", "f32[2,5,12,12]"), ("b", "f32[9,5,1,1]")], statement: "conv2d(%a, %b) {padding = [0, 0], stride = [1, 1]}", result: "f32[2,9,12,12]"),
     ]
@@ -138,8 +140,8 @@ let opCases: [OpCase] = {
     }
 
     /// On an AVX-512 host the 3×3 stride-1 convolutions with channels in 16s run as Winograd
-    /// F(4x4, 3x3): the forward pass and the input gradient each get a form (the filter
-    /// gradient keeps its direct product), so the op cases above check the Winograd loops.
+    /// F(2x2, 3x3): the forward pass and the input gradient each get a form, the filter
+    /// gradient its F(3x3, 2x2) form, so the op cases above check the Winograd loops.
     @Test func threeByThreeConvolutionsRunAsWinograd() throws {
         var graph = try Parser.parse("""
             graph @w(%r: f32[2,16,7,9]) -> (f32[]) {
@@ -156,6 +158,7 @@ let opCases: [OpCase] = {
         let avx512 = try Executable.sharedCache().jit.cpuFeatures.split(separator: ",").contains("+avx512f")
         let forms = Set(executable.kernels.winograd.keys.map(\.flipsFilter))
         #expect(forms == (avx512 ? [false, true] : []))
+        #expect(executable.kernels.winogradFilterGradients.count == (avx512 ? 1 : 0))
         try expectCompiledMatchesInterpreter(graph)
     }
 
