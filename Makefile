@@ -14,11 +14,12 @@
 #                (FUZZ_SEED=N repeats one; FUZZ_CASES=100 is the suite's own size)
 #   make bench-compare        byol-t and byol-s steps timed beside the same step in PyTorch
 #   make bench-compare-check  from the same weights and views, do Graft's and PyTorch's losses agree?
+#   make bench-memory         peak resident memory of a process running the step, Graft and PyTorch
 
 DEBIAN_PACKAGES := llvm-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist graphviz libopenmpi-dev openmpi-bin
 SWIFT ?= swift
 
-.PHONY: deps build test test-mpi train ablations examples examples-smoke fuzz bench-venv bench-compare bench-compare-check bench-replica-statistics
+.PHONY: deps build test test-mpi train ablations examples examples-smoke fuzz bench-venv bench-compare bench-compare-check bench-memory bench-replica-statistics
 
 deps:
 	@missing=""; \
@@ -108,6 +109,11 @@ bench-compare: deps bench-venv
 	$(SWIFT) build -c release --product graft
 	$(BENCH_VENV)/bin/python bench/compare.py bench --model byol-t --rounds $(BENCH_ROUNDS_T) --steps 10 --threads $(BENCH_THREADS)
 	$(BENCH_VENV)/bin/python bench/compare.py bench --model byol-s --rounds $(BENCH_ROUNDS_S) --steps 4 --threads $(BENCH_THREADS)
+
+bench-memory: deps bench-venv
+	$(SWIFT) build -c release --product graft
+	$(BENCH_VENV)/bin/python bench/compare.py memory --model byol-t --steps 3
+	$(BENCH_VENV)/bin/python bench/compare.py memory --model byol-s --steps 3
 
 bench-compare-check: deps bench-venv
 	$(SWIFT) build -c release --product graft

@@ -3,6 +3,7 @@
 
   compare.py check --model byol-t [--steps 3]    same weights, same views: do the losses agree?
   compare.py bench --model byol-t [--rounds 5]   graft bench and PyTorch's modes, interleaved
+  compare.py memory --model byol-t [--steps 3]   peak resident memory of a process running the step
 
 `make bench-compare` and `make bench-compare-check` run these in the virtualenv that
 bench/setup-venv.sh makes (.build-bench/venv). Both sides use 2 threads unless --threads says
@@ -267,10 +268,62 @@ def bench(args):
     return 0
 
 
+# ----- memory: peak resident set size of a process running the step -----
+
+def measured(cmd):
+    """Peak resident set size in bytes of `cmd`: a fresh Python starts it and waits for it with
+    wait4, whose usage is that child's alone (RUSAGE_CHILDREN would be the largest child so far)."""
+    probe = ("import os, subprocess, sys; p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL); "
+             "_, status, usage = os.wait4(p.pid, 0); print(usage.ru_maxrss * 1024 if os.waitstatus_to_exitcode(status) == 0 else -1)")
+    value = int(run([sys.executable, "-c", probe] + cmd).strip().splitlines()[-1])
+    if value < 0:
+        sys.exit(f"error: {' '.join(cmd)} failed")
+    return value
+
+
+def torch_step(args):
+    """Runs `args.steps` steps of one PyTorch mode (the child process that `memory` measures)."""
+    torch.set_num_threads(args.threads)
+    if args.mode != "import":
+        TorchMode(args.mode, args.model, channels_last=args.mode == "eager channels_last",
+                  compile=args.mode == "torch.compile").time(args.steps)
+    return 0
+
+
+def memory(args):
+    """Peak RSS of a process that builds the model and runs its step, for Graft and each PyTorch
+    mode, and of the same process doing nothing (the framework loaded: `graft models`, `import
+    torch`), so the step's own memory is the difference."""
+    print(machine_line(args.threads))
+    me = [sys.executable, os.path.abspath(__file__), "torch-step", "--model", args.model, "--threads", str(args.threads),
+          "--steps", str(args.steps)]
+    rows = [("Graft", measured([args.graft, "bench", args.model, "--steps", str(args.steps), "--threads", str(args.threads)]),
+             measured([args.graft, "models"]))]
+    baseline = measured(me + ["--mode", "import"])
+    modes = ["eager NCHW", "eager channels_last"] + ([] if args.no_compile else ["torch.compile"])
+    rows += [(mode, measured(me + ["--mode", mode]), baseline) for mode in modes]
+    mib = 1 << 20
+    print(f"\n{args.model}, peak resident memory of a process that builds the step and runs {args.steps} of them (+ 2 warm-up)")
+    print(f"{'':22} {'peak MiB':>9} {'loaded MiB':>11} {'step MiB':>9}")
+    summary = {}
+    for name, peak, loaded in rows:
+        summary[name] = {"peak_bytes": peak, "framework_bytes": loaded, "step_bytes": peak - loaded}
+        print(f"{name:22} {peak / mib:9.0f} {loaded / mib:11.0f} {(peak - loaded) / mib:9.0f}")
+    smallest = min((n for n in summary if n != "Graft"), key=lambda n: summary[n]["step_bytes"])
+    print(f"Graft's step uses {summary['Graft']['step_bytes'] / summary[smallest]['step_bytes']:.2f}× the memory of the "
+          f"leanest PyTorch mode ({smallest}); 'loaded' is the process with the framework loaded and no model "
+          f"(`graft models`, `import torch`), 'step' the difference")
+    os.makedirs(WORK, exist_ok=True)
+    with open(os.path.join(WORK, f"memory-{args.model}.json"), "w") as f:
+        json.dump({"model": args.model, "cpu": cpu_model(), "threads": args.threads, "torch": torch.__version__,
+                   "steps": args.steps, "results": summary}, f, indent=1)
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("check", "bench"):
+    for name in ("check", "bench", "memory", "torch-step"):
         p = sub.add_parser(name)
         p.add_argument("--model", choices=sorted(byol_torch.CONFIGS), default="byol-t")
         p.add_argument("--graft", default=os.path.join(ROOT, ".build", "release", "graft"))
@@ -280,14 +333,20 @@ def main():
             p.add_argument("--seed", type=int, default=0)
             p.add_argument("--lr", type=float, default=None, help="default 0.2·B/256")
             p.add_argument("--tolerance", type=float, default=1e-4)
-        else:
+        elif name == "bench":
             p.add_argument("--rounds", type=int, default=5)
             p.add_argument("--steps", type=int, default=10)
             p.add_argument("--no-compile", action="store_true")
+        else:
+            p.add_argument("--steps", type=int, default=3)
+            p.add_argument("--no-compile", action="store_true")
+            p.add_argument("--mode", default="import", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.command == "torch-step":
+        return torch_step(args)
     if not os.access(args.graft, os.X_OK):
         sys.exit(f"error: {args.graft} is not built; run `swift build -c release --product graft` first")
-    return check(args) if args.command == "check" else bench(args)
+    return {"check": check, "bench": bench, "memory": memory}[args.command](args)
 
 
 if __name__ == "__main__":
