@@ -1,5 +1,5 @@
-// Executable+Convolution: conv2d and its two gradients as im2col/col2im loops around sgemm,
-// images handed out to the workers one at a time (each calling a single-threaded BLAS).
+// Executable+Convolution: conv2d and its two gradients as im2col/col2im loops around a matrix
+// product (generated, or sgemm), images handed out to the workers one at a time.
 
 import Synchronization
 import GraftIR
@@ -36,8 +36,9 @@ extension Executable {
     /// depend on which worker took which group (runs are bit-for-bit reproducible).
     static let filterGradientGroups = 8
 
-    /// Runs a convolution node: each worker takes images one by one, gathers an image's
-    /// patches into its scratch matrix (im2col) and multiplies with the BLAS.
+    /// Runs a convolution node: its Winograd form where it has one (Executable+Winograd.swift),
+    /// else each worker takes images one by one, gathers an image's patches into its scratch
+    /// matrix (im2col) and multiplies them with the generated product or the BLAS.
     func convolve(_ convolution: ConvolutionCall) {
         if let winograd = convolution.winograd { return convolve(convolution, winograd: winograd) }
         if let winograd = convolution.winogradFilterGradient { return filterGradient(convolution, winograd: winograd) }
@@ -51,7 +52,6 @@ extension Executable {
         let result = SharedPointer(pointers[convolution.result]!)
         let first = SharedPointer(pointers[convolution.first]!), second = SharedPointer(pointers[convolution.second]!)
         let queue = WorkQueue()
-
 
         /// The patch matrix [C·KH·KW, OH·OW] of `image` (the image itself for 1×1 convolutions).
         @Sendable func patches(_ image: UnsafeMutablePointer<Float>, worker: Int) -> UnsafeMutablePointer<Float> {

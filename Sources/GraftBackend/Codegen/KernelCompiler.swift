@@ -124,9 +124,7 @@ public final class KernelCache: @unchecked Sendable {
             (form, form.functions().map { name(for: $0.text, placeholder: $0.name) })
         }
         let filterGradientNames = filterGradients.sorted { $0.suffix < $1.suffix }.map { form in
-            let parts = form.functions()
-            return (form, [form.image.packFunction(), form.image.inputFunction(), parts.pack, parts.transform, parts.filter]
-                .map { name(for: $0.text, placeholder: $0.name) })
+            (form, form.functions().map { name(for: $0.text, placeholder: $0.name) })
         }
         func module(_ sources: [String]) -> String {
             (["; Graft kernels of @\(plan.graph.name)"] + declarations.sorted() + sources
@@ -167,9 +165,9 @@ public final class KernelCache: @unchecked Sendable {
                 product: productFunctions[form.product]!)
         }
         let winogradLegend = winogradNames.map { form, names in
-            (form.suffix, zip(["weights", "pack", "input", "output", "unpack"], names).map { ($0, $1) })
+            (form.suffix, Array(zip(["weights", "pack", "input", "output", "unpack"], names)))
         } + filterGradientNames.map { form, names in
-            (form.suffix, zip(["pack", "input", "dy pack", "dy transform", "filter gradient"], names).map { ($0, $1) })
+            (form.suffix, Array(zip(["pack", "input", "dy pack", "dy transform", "filter gradient"], names)))
         }
         return CompiledKernels(loops: loopNames.map { $0.flatMap { byName[$0] } }, im2col: im2col, col2im: col2im,
                                products: productFunctions, winograd: winogradFunctions, winogradFilterGradients: filterGradientFunctions,

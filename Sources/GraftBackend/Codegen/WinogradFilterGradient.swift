@@ -51,11 +51,13 @@ public struct WinogradFilterGradient: Hashable, Sendable {
 
     var suffix: String { image.suffix }
 
-    /// The three loops of dy and the result (x's two are `image`'s).
-    func functions() -> (pack: (name: String, text: String), transform: (name: String, text: String), filter: (name: String, text: String)) {
-        (WinogradConvolution.packFunction("winograd_dypack_" + suffix, channels: outputChannels, height: image.height, width: image.width,
+    /// The five loops: x's pack and input transform (`image`'s, shared with the forward pass),
+    /// dy's pack and transform, and the final transform.
+    func functions() -> [(name: String, text: String)] {
+        [image.packFunction(), image.inputFunction(),
+         WinogradConvolution.packFunction("winograd_dypack_" + suffix, channels: outputChannels, height: image.height, width: image.width,
                                           paddedHeight: gradientHeight, paddedWidth: gradientWidth, border: 0),
-         transformFunction(), filterFunction())
+         transformFunction(), filterFunction()]
     }
 
     /// args[0] E[ξ][tile][O], args[1] dy packed; [begin, end) over tiles: A e Aᵀ of each 2×2
@@ -71,26 +73,14 @@ public struct WinogradFilterGradient: Hashable, Sendable {
             "  %pix0 = add nuw nsw i64 %row0, %col0",
             "  %src0 = mul nuw nsw i64 %pix0, \(outputChannels)",
             "  %dst0 = mul nuw nsw i64 %j, \(outputChannels)",
-            "  br label %cb",
-            "cb:",
-            "  %k = phi i64 [ 0, %block ], [ %k.next, %cb ]",
-            "  %koff = mul nuw nsw i64 %k, \(lanes)",
+        ]
+        let loop = WinogradConvolution.channelBlocks(blocks)
+        lines += loop.open + [
             "  %src = add nuw nsw i64 %src0, %koff",
             "  %dst = add nuw nsw i64 %dst0, %koff",
         ]
-        var e: [[String]] = []
-        for i in 0..<side {
-            var row: [String] = []
-            for k in 0..<side {
-                lines += [
-                    "  %o\(i)\(k) = add nuw nsw i64 %src, \((i * gradientWidth + k) * outputChannels)",
-                    "  %p\(i)\(k) = getelementptr inbounds float, float* %in, i64 %o\(i)\(k)",
-                    "  %q\(i)\(k) = bitcast float* %p\(i)\(k) to <16 x float>*",
-                    "  %e\(i)\(k) = load <16 x float>, <16 x float>* %q\(i)\(k), align 4",
-                ]
-                row.append("%e\(i)\(k)")
-            }
-            e.append(row)
+        let e = WinogradConvolution.loadGrid(rows: side, columns: side, base: "%src", tag: "e", into: &lines) { i, k in
+            (i * gradientWidth + k) * outputChannels
         }
         let transformed = WinogradConvolution.sandwich(a, e, a, tag: "t", into: &lines)
         for x in 0..<WinogradConvolution.windowSide {
@@ -100,12 +90,7 @@ public struct WinogradFilterGradient: Hashable, Sendable {
                 lines += WinogradConvolution.storeVector(transformed[x][y], "%out", "%u\(xi)", tag: "s\(xi)")
             }
         }
-        lines += [
-            "  %k.next = add nuw nsw i64 %k, 1",
-            "  %k.done = icmp eq i64 %k.next, \(blocks)",
-            "  br i1 %k.done, label %cb.end, label %cb",
-            "cb.end:",
-        ]
+        lines += loop.close
         return WinogradConvolution.loop("winograd_dytransform_" + suffix, body: lines)
     }
 
@@ -122,20 +107,9 @@ public struct WinogradFilterGradient: Hashable, Sendable {
             "  %src = add nuw nsw i64 %orow, %coff",
             "  %dst0 = mul nuw nsw i64 %j, \(lanes * 9)",
         ]
-        var m: [[String]] = []
-        for x in 0..<WinogradConvolution.windowSide {
-            var row: [String] = []
-            for y in 0..<WinogradConvolution.windowSide {
-                let xi = x * WinogradConvolution.windowSide + y
-                lines += [
-                    "  %o\(x)\(y) = add nuw nsw i64 %src, \(xi * outputChannels * channels)",
-                    "  %p\(x)\(y) = getelementptr inbounds float, float* %in, i64 %o\(x)\(y)",
-                    "  %q\(x)\(y) = bitcast float* %p\(x)\(y) to <16 x float>*",
-                    "  %m\(x)\(y) = load <16 x float>, <16 x float>* %q\(x)\(y), align 4",
-                ]
-                row.append("%m\(x)\(y)")
-            }
-            m.append(row)
+        let side = WinogradConvolution.windowSide
+        let m = WinogradConvolution.loadGrid(rows: side, columns: side, base: "%src", tag: "m", into: &lines) { x, y in
+            (x * side + y) * outputChannels * channels
         }
         let w = WinogradConvolution.sandwich(gt, m, gt, tag: "w", into: &lines)
         // dW[o][c][u][v] for the block's 16 channels: (o·C + c)·9 + u·3 + v = j·144 + lane·9 + tap.

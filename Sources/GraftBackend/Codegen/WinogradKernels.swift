@@ -19,7 +19,7 @@
 
 import GraftIR
 
-/// One Winograd F(4×4, 3×3) convolution: sizes, and the loops that compute it.
+/// One Winograd F(2×2, 3×3) convolution: sizes, and the loops that compute it.
 public struct WinogradConvolution: Hashable, Sendable {
     /// Channels of the image transformed (C for the forward pass, O for the input gradient)
     /// and of the result.
@@ -89,8 +89,8 @@ public struct WinogradConvolution: Hashable, Sendable {
     /// Bᵀ (4×4), G (4×3) and Aᵀ (2×4) for the interpolation points 0, ±1 and ∞. Every
     /// coefficient is 0, ±1 or ±1/2, so the transforms add no rounding beyond their sums'.
     /// (F(4×4, 3×3), with ±2 among the points, needs 36 multiplies per 16 outputs instead of
-    /// 16 per 4, but its coefficients up to 8 made byol-t's BatchNorm gradients differ from
-    /// the reference by 1e-3 instead of the backend's 1e-4; Docs/Performance.md.)
+    /// 16 per 4, but rounds ~6× more: enough to flip a ReLU of byol-t's stage 1 at batch 32
+    /// and move its gradients by 1e-3; Docs/Backend.md, "Contractions".)
     static let inputTransform: [[Double]] = [
         [1, 0, -1, 0],
         [0, 1, 1, 0],
@@ -273,6 +273,33 @@ public struct WinogradConvolution: Hashable, Sendable {
                           paddedHeight: paddedHeight, paddedWidth: paddedWidth, border: 1)
     }
 
+    /// Loads the `rows × columns` grid of vectors at `%in` + `base` + `offset(a, b)` floats
+    /// (`base` an i64 operand), named `%<tag><a><b>`.
+    static func loadGrid(rows: Int, columns: Int, base: String, tag: String, into lines: inout [String],
+                         offset: (Int, Int) -> Int) -> [[String]] {
+        (0..<rows).map { a in
+            (0..<columns).map { b in
+                let name = "\(tag)\(a)\(b)"
+                lines += [
+                    "  %\(name).o = add nuw nsw i64 \(base), \(offset(a, b))",
+                    "  %\(name).p = getelementptr inbounds float, float* %in, i64 %\(name).o",
+                    "  %\(name).q = bitcast float* %\(name).p to <16 x float>*",
+                    "  %\(name) = load <16 x float>, <16 x float>* %\(name).q, align 4",
+                ]
+                return "%\(name)"
+            }
+        }
+    }
+
+    /// A loop over `count` blocks of 16 channels inside a loop function's block: the lines that
+    /// open it (`%k` the block, `%koff` its first channel) and those that close it.
+    static func channelBlocks(_ count: Int) -> (open: [String], close: [String]) {
+        (["  br label %channels", "channels:", "  %k = phi i64 [ 0, %block ], [ %k.next, %channels ]",
+          "  %koff = mul nuw nsw i64 %k, \(lanes)"],
+         ["  %k.next = add nuw nsw i64 %k, 1", "  %k.done = icmp eq i64 %k.next, \(count)",
+          "  br i1 %k.done, label %channels.end, label %channels", "channels.end:"])
+    }
+
     /// args[0] the packed image [PH, PW, C], args[1] one image [C, H, W]; [begin, end) over
     /// (packed row, block of 16 channels) pairs. Packed pixel (r, q) holds the image's
     /// (r − border, q − border), zeros outside it. A row inside the image is read 16 pixels of
@@ -342,26 +369,14 @@ public struct WinogradConvolution: Hashable, Sendable {
             "  %pix0 = add nuw nsw i64 %row0, %col0",
             "  %src0 = mul nuw nsw i64 %pix0, \(inputChannels)",
             "  %dst0 = mul nuw nsw i64 %j, \(inputChannels)",
-            "  br label %cb",
-            "cb:",
-            "  %k = phi i64 [ 0, %block ], [ %k.next, %cb ]",
-            "  %koff = mul nuw nsw i64 %k, \(lanes)",
+        ]
+        let loop = Self.channelBlocks(blocks)
+        lines += loop.open + [
             "  %src = add nuw nsw i64 %src0, %koff",
             "  %dst = add nuw nsw i64 %dst0, %koff",
         ]
-        var d: [[String]] = []
-        for a in 0..<Self.windowSide {
-            var row: [String] = []
-            for b in 0..<Self.windowSide {
-                lines += [
-                    "  %o\(a)\(b) = add nuw nsw i64 %src, \((a * paddedWidth + b) * inputChannels)",
-                    "  %p\(a)\(b) = getelementptr inbounds float, float* %in, i64 %o\(a)\(b)",
-                    "  %q\(a)\(b) = bitcast float* %p\(a)\(b) to <16 x float>*",
-                    "  %d\(a)\(b) = load <16 x float>, <16 x float>* %q\(a)\(b), align 4",
-                ]
-                row.append("%d\(a)\(b)")
-            }
-            d.append(row)
+        let d = Self.loadGrid(rows: Self.windowSide, columns: Self.windowSide, base: "%src", tag: "d", into: &lines) { a, b in
+            (a * paddedWidth + b) * inputChannels
         }
         let v = Self.sandwich(Self.inputTransform, d, Self.inputTransform, tag: "v", into: &lines)
         for a in 0..<Self.windowSide {
@@ -375,12 +390,7 @@ public struct WinogradConvolution: Hashable, Sendable {
                 ]
             }
         }
-        lines += [
-            "  %k.next = add nuw nsw i64 %k, 1",
-            "  %k.done = icmp eq i64 %k.next, \(blocks)",
-            "  br i1 %k.done, label %cb.end, label %cb",
-            "cb.end:",
-        ]
+        lines += loop.close
         return Self.loop("winograd_input_" + suffix, body: lines)
     }
 
@@ -397,27 +407,14 @@ public struct WinogradConvolution: Hashable, Sendable {
             "  %x0 = mul nuw nsw i64 %tx, \(side)",
             "  %pix0 = add nuw nsw i64 %y0, %x0",
             "  %dst0 = mul nuw nsw i64 %pix0, \(outputChannels)",
-            "  br label %ob",
-            "ob:",
-            "  %k = phi i64 [ 0, %block ], [ %k.next, %ob ]",
-            "  %koff = mul nuw nsw i64 %k, \(lanes)",
+        ]
+        let loop = Self.channelBlocks(blocks)
+        lines += loop.open + [
             "  %src = add nuw nsw i64 %src0, %koff",
             "  %dst = add nuw nsw i64 %dst0, %koff",
         ]
-        var m: [[String]] = []
-        for a in 0..<Self.windowSide {
-            var row: [String] = []
-            for b in 0..<Self.windowSide {
-                let xi = a * Self.windowSide + b
-                lines += [
-                    "  %o\(a)\(b) = add nuw nsw i64 %src, \(xi * tiles * outputChannels)",
-                    "  %p\(a)\(b) = getelementptr inbounds float, float* %in, i64 %o\(a)\(b)",
-                    "  %q\(a)\(b) = bitcast float* %p\(a)\(b) to <16 x float>*",
-                    "  %m\(a)\(b) = load <16 x float>, <16 x float>* %q\(a)\(b), align 4",
-                ]
-                row.append("%m\(a)\(b)")
-            }
-            m.append(row)
+        let m = Self.loadGrid(rows: Self.windowSide, columns: Self.windowSide, base: "%src", tag: "m", into: &lines) { a, b in
+            (a * Self.windowSide + b) * tiles * outputChannels
         }
         let y = Self.sandwich(Self.outputTransform, m, Self.outputTransform, tag: "y", into: &lines)
         for i in 0..<side {
@@ -426,12 +423,7 @@ public struct WinogradConvolution: Hashable, Sendable {
                 lines += Self.storeVector(y[i][k], "%out", "%r\(i)\(k)", tag: "s\(i)\(k)")
             }
         }
-        lines += [
-            "  %k.next = add nuw nsw i64 %k, 1",
-            "  %k.done = icmp eq i64 %k.next, \(blocks)",
-            "  br i1 %k.done, label %ob.end, label %ob",
-            "ob.end:",
-        ]
+        lines += loop.close
         return Self.loop("winograd_output_" + suffix, body: lines)
     }
 
