@@ -36,6 +36,32 @@ extension Executable {
     /// depend on which worker took which group (runs are bit-for-bit reproducible).
     static let filterGradientGroups = 8
 
+    /// Adds `add(image, sum, worker)` for every image of the batch into one partial sum of
+    /// `count` floats per group of images (`filterGradientGroups`; each group's images in
+    /// order, the workers taking groups as they come), adds the groups in order into the first
+    /// and returns it: zeros for an empty batch.
+    func groupedSum(batch: Int, count: Int,
+                    _ add: @Sendable (_ image: Int, _ sum: UnsafeMutablePointer<Float>, _ worker: Int) -> Void) -> UnsafeMutablePointer<Float> {
+        let partials = self.partials.map(SharedPointer.init)
+        let groups = Swift.min(partials.count, batch)
+        let group = WorkerPool(count: groups)
+        let queue = WorkQueue()
+        workers.run { worker in
+            while let index = queue.take(below: groups) {
+                let sum = partials[index].pointer
+                sum.initialize(repeating: 0, count: count)
+                for n in group.share(of: batch, worker: index) { add(n, sum, worker) }
+            }
+        }
+        let total = partials[0].pointer
+        if groups == 0 { total.initialize(repeating: 0, count: count) }
+        for index in 1..<Swift.max(groups, 1) {
+            let sum = partials[index].pointer
+            for i in 0..<count { total[i] += sum[i] }
+        }
+        return total
+    }
+
     /// Runs a convolution node: its Winograd form where it has one (Executable+Winograd.swift),
     /// else each worker takes images one by one, gathers an image's patches into its scratch
     /// matrix (im2col) and multiplies them with the generated product or the BLAS.
@@ -48,7 +74,7 @@ extension Executable {
         let generated = convolution.productFunction
         let blocks = convolution.product?.blocks ?? 0
         let pool = workers
-        let scratch = self.scratch.map(SharedPointer.init), partials = self.partials.map(SharedPointer.init)
+        let scratch = self.scratch.map(SharedPointer.init)
         let result = SharedPointer(pointers[convolution.result]!)
         let first = SharedPointer(pointers[convolution.first]!), second = SharedPointer(pointers[convolution.second]!)
         let queue = WorkQueue()
@@ -95,29 +121,15 @@ extension Executable {
             // BLAS: dWᵀ [C·KH·KW, O] += patches(x[n]) · dy[n]ᵀ (this orientation runs ~15% faster in
             // OpenBLAS than dy[n] · patchesᵀ), and dW = (Σ dWᵀ)ᵀ.
             let filterSize = outputs * patch
-            let groups = Swift.min(partials.count, batch)
-            let group = WorkerPool(count: groups)
-            pool.run { worker in
-                while let index = queue.take(below: groups) {
-                    let sum = partials[index].pointer
-                    sum.initialize(repeating: 0, count: filterSize)
-                    for n in group.share(of: batch, worker: index) {
-                        let columns = patches(first.pointer + n * g.imageSize, worker: worker)
-                        let gradient = second.pointer + n * outputs * pixels
-                        if let generated {
-                            Executable.call(generated, sum, gradient, columns, end: blocks)
-                        } else {
-                            BLAS.sgemm(transposeA: false, transposeB: true, m: patch, n: outputs, k: pixels, alpha: 1,
-                                       a: columns, lda: pixels, b: gradient, ldb: pixels, beta: 1, c: sum, ldc: outputs)
-                        }
-                    }
+            let total = groupedSum(batch: batch, count: filterSize) { n, sum, worker in
+                let columns = patches(first.pointer + n * g.imageSize, worker: worker)
+                let gradient = second.pointer + n * outputs * pixels
+                if let generated {
+                    Executable.call(generated, sum, gradient, columns, end: blocks)
+                } else {
+                    BLAS.sgemm(transposeA: false, transposeB: true, m: patch, n: outputs, k: pixels, alpha: 1,
+                               a: columns, lda: pixels, b: gradient, ldb: pixels, beta: 1, c: sum, ldc: outputs)
                 }
-            }
-            guard groups > 0 else { result.pointer.initialize(repeating: 0, count: filterSize); return }
-            let total = partials[0].pointer
-            for index in 1..<groups {
-                let sum = partials[index].pointer
-                for i in 0..<filterSize { total[i] += sum[i] }
             }
             if generated != nil {
                 result.pointer.update(from: total, count: filterSize)

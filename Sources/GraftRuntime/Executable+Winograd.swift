@@ -40,49 +40,33 @@ extension Executable {
 }
 
 extension Executable {
-    /// A 3×3 stride-1 filter gradient as Winograd F(3×3, 2×2): one partial sum of the
-    /// transformed gradient per group of images (as the direct filter gradient keeps, so the
-    /// result does not depend on which worker took which group), the groups added in order,
-    /// then transformed into dW.
+    /// A 3×3 stride-1 filter gradient as Winograd F(3×3, 2×2): the transformed gradient
+    /// summed over the images in groups (`groupedSum`, as the direct filter gradient), then
+    /// transformed into dW.
     func filterGradient(_ convolution: ConvolutionCall, winograd: WinogradFilterGradientFunctions) {
-        let form = winograd.gradient, image = form.image, batch = convolution.batch
+        let form = winograd.gradient, image = form.image
         let positions = WinogradConvolution.positions
-        let scratch = self.scratch.map(SharedPointer.init), partials = self.partials.map(SharedPointer.init)
+        let scratch = self.scratch.map(SharedPointer.init)
         let x = SharedPointer(pointers[convolution.first]!), dy = SharedPointer(pointers[convolution.second]!)
         let xImage = image.inputChannels * image.height * image.width
         let dyImage = image.outputChannels * image.height * image.width
         let sumStep = image.outputChannels * image.inputChannels
         let xStep = image.tiles * image.inputChannels, dyStep = image.tiles * image.outputChannels
         let blocks = form.product.blocks
-        let groups = Swift.min(partials.count, batch)
-        let group = WorkerPool(count: groups)
-        let queue = WorkQueue()
-        workers.run { worker in
+        let total = groupedSum(batch: convolution.batch, count: form.sumFloats) { n, sum, worker in
             let packed = scratch[worker].pointer
             let transformed = packed + image.packedFloats
             let gradientPacked = transformed + image.transformedFloats
             let gradientTransformed = gradientPacked + form.gradientPackedFloats
-            while let index = queue.take(below: groups) {
-                let sum = partials[index].pointer
-                sum.initialize(repeating: 0, count: form.sumFloats)
-                for n in group.share(of: batch, worker: index) {
-                    Executable.call(winograd.pack, packed, x.pointer + n * xImage, end: image.packRows)
-                    Executable.call(winograd.input, transformed, packed, end: image.tiles)
-                    Executable.call(winograd.gradientPack, gradientPacked, dy.pointer + n * dyImage, end: form.gradientPackRows)
-                    Executable.call(winograd.gradientTransform, gradientTransformed, gradientPacked, end: image.tiles)
-                    for position in 0..<positions {
-                        Executable.call(winograd.product, sum + position * sumStep, gradientTransformed + position * dyStep,
-                                        transformed + position * xStep, end: blocks)
-                    }
-                }
+            Executable.call(winograd.pack, packed, x.pointer + n * xImage, end: image.packRows)
+            Executable.call(winograd.input, transformed, packed, end: image.tiles)
+            Executable.call(winograd.gradientPack, gradientPacked, dy.pointer + n * dyImage, end: form.gradientPackRows)
+            Executable.call(winograd.gradientTransform, gradientTransformed, gradientPacked, end: image.tiles)
+            for position in 0..<positions {
+                Executable.call(winograd.product, sum + position * sumStep, gradientTransformed + position * dyStep,
+                                transformed + position * xStep, end: blocks)
             }
         }
-        let total = partials[0].pointer
-        for index in 1..<Swift.max(groups, 1) {
-            let sum = partials[index].pointer
-            for i in 0..<form.sumFloats { total[i] += sum[i] }
-        }
-        if groups == 0 { total.initialize(repeating: 0, count: form.sumFloats) }
         Executable.call(winograd.filter, pointers[convolution.result]!, total, end: form.filterBlocks)
     }
 }

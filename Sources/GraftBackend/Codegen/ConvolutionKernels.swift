@@ -21,6 +21,32 @@ enum ConvolutionKernels {
         "declare <16 x float> @llvm.masked.gather.v16f32.v16p0f32(<16 x float*>, i32 immarg, <16 x i1>, <16 x float>)",
     ]
 
+    /// `void @<name>(float** args, i64 begin, i64 end)`, a loop of `%j` over [begin, end): the
+    /// buffers args[0], args[1], … loaded as `%<arguments[i]>`, then `body`, which runs in
+    /// block `%block` and ends by branching to `%latch`.
+    static func loopFunction(_ name: String, arguments: [String], body: [String]) -> String {
+        let loads = arguments.enumerated().flatMap { index, argument in
+            index == 0 ? ["  %\(argument) = load float*, float** %args, align 8"] : [
+                "  %\(argument)slot = getelementptr inbounds float*, float** %args, i64 \(index)",
+                "  %\(argument) = load float*, float** %\(argument)slot, align 8",
+            ]
+        }
+        return (["define void @\(name)(float** noalias nocapture readonly %args, i64 %begin, i64 %end) #0 {", "entry:"] + loads + [
+            "  %empty = icmp sge i64 %begin, %end",
+            "  br i1 %empty, label %exit, label %block",
+            "block:",
+            "  %j = phi i64 [ %begin, %entry ], [ %j.next, %latch ]",
+        ] + body + [
+            "latch:",
+            "  %j.next = add nuw nsw i64 %j, 1",
+            "  %done = icmp eq i64 %j.next, %end",
+            "  br i1 %done, label %exit, label %block",
+            "exit:",
+            "  ret void",
+            "}",
+        ]).joined(separator: "\n")
+    }
+
     /// `<16 x i1> <…>` of `mask`.
     static func maskConstant(_ mask: [Bool]) -> String {
         "<16 x i1> <" + mask.map { $0 ? "i1 true" : "i1 false" }.joined(separator: ", ") + ">"

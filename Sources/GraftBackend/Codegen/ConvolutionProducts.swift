@@ -77,27 +77,7 @@ public enum ConvolutionProduct: Hashable, Sendable {
         case .rowDot(let m, let n, let p):
             body = Self.rowDotBody(rows: m, columns: n, length: p)
         }
-        let text = """
-        define void @\(name)(float** noalias nocapture readonly %args, i64 %begin, i64 %end) #0 {
-        entry:
-          %c = load float*, float** %args, align 8
-          %aslot = getelementptr inbounds float*, float** %args, i64 1
-          %a = load float*, float** %aslot, align 8
-          %bslot = getelementptr inbounds float*, float** %args, i64 2
-          %b = load float*, float** %bslot, align 8
-          %empty = icmp sge i64 %begin, %end
-          br i1 %empty, label %exit, label %block
-        block:
-          %j = phi i64 [ %begin, %entry ], [ %j.next, %latch ]
-        \(body.joined(separator: "\n"))
-        latch:
-          %j.next = add nuw nsw i64 %j, 1
-          %done = icmp eq i64 %j.next, %end
-          br i1 %done, label %exit, label %block
-        exit:
-          ret void
-        }
-        """
+        let text = ConvolutionKernels.loopFunction(name, arguments: ["c", "a", "b"], body: body)
         return (name, text)
     }
 

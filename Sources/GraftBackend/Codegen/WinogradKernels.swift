@@ -162,27 +162,7 @@ public struct WinogradConvolution: Hashable, Sendable {
     /// A loop function over [begin, end) with args[0] `output`, args[1] `input`, the loop
     /// variable `%j`.
     static func loop(_ name: String, body: [String]) -> (name: String, text: String) {
-        let text = """
-        define void @\(name)(float** noalias nocapture readonly %args, i64 %begin, i64 %end) #0 {
-        entry:
-          %out = load float*, float** %args, align 8
-          %inslot = getelementptr inbounds float*, float** %args, i64 1
-          %in = load float*, float** %inslot, align 8
-          %empty = icmp sge i64 %begin, %end
-          br i1 %empty, label %exit, label %block
-        block:
-          %j = phi i64 [ %begin, %entry ], [ %j.next, %latch ]
-        \(body.joined(separator: "\n"))
-          br label %latch
-        latch:
-          %j.next = add nuw nsw i64 %j, 1
-          %done = icmp eq i64 %j.next, %end
-          br i1 %done, label %exit, label %block
-        exit:
-          ret void
-        }
-        """
-        return (name, text)
+        (name, ConvolutionKernels.loopFunction(name, arguments: ["out", "in"], body: body + ["  br label %latch"]))
     }
 
     /// args[0] W[ξ][C][O], args[1] the filter [O, C, 3, 3] as the op holds it; [begin, end)
