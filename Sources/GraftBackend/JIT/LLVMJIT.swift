@@ -1,6 +1,6 @@
 // LLVMJIT: compiles textual LLVM IR for the host CPU with LLVM's ORC LLJIT and hands back
 // function addresses. Kernels arrive as IR text; each `add` optimises one module at -O3
-// with 512-bit vectors preferred and links it into one JIT dylib, which also resolves
+// (without LLVM's own loop unrolling) with 512-bit vectors preferred and links it into one JIT dylib, which also resolves
 // symbols of the running process (libc, libm, OpenBLAS once loaded).
 import CLLVM
 import Dispatch
@@ -86,7 +86,7 @@ public final class LLVMJIT: @unchecked Sendable {
     /// Parses `irText` (`LLVMParseIRInContext`), sets the module's triple and data layout to
     /// the host's, gives every defined function the attributes `"target-cpu"`,
     /// `"target-features"` and `"prefer-vector-width"="512"`, verifies it, optimises it
-    /// with `default<O3>` for the host target machine and adds it to the JIT. Machine code
+    /// with `default<O3>` (less unrolling: see `optimise`) for the host target machine and adds it to the JIT. Machine code
     /// is generated lazily, at the first `address(of:)` lookup of one of its symbols.
     ///
     /// - Parameters:
@@ -291,7 +291,13 @@ public final class LLVMJIT: @unchecked Sendable {
         if failed { throw Diagnostic("LLVM rejected module '\(name)': \(report.trimmingTrailingNewlines)") }
     }
 
-    /// Optimises with the new pass manager's `default<O3>` pipeline, tuned for the host.
+    /// Optimises with the new pass manager's `default<O3>` pipeline, tuned for the host,
+    /// without LLVM's heuristic loop unrolling (a loop whose metadata asks for unrolling is
+    /// still unrolled). Graft's kernels are written unrolled where it pays (the register tiles
+    /// of the convolution products, the Winograd transforms, the im2col taps), and the loop
+    /// vectorizer still interleaves its vector loops; LLVM unrolling the rest made the code
+    /// 3× slower to compile (optimisation, then loop strength reduction and instruction
+    /// scheduling on the unrolled bodies) and no faster (Docs/Performance.md, row 20).
     private func optimise(_ module: LLVMModuleRef, name: String) throws {
         let machine = try host.makeTargetMachine()
         defer { LLVMDisposeTargetMachine(machine) }
@@ -300,7 +306,7 @@ public final class LLVMJIT: @unchecked Sendable {
         LLVMPassBuilderOptionsSetLoopVectorization(options, 1)
         LLVMPassBuilderOptionsSetSLPVectorization(options, 1)
         LLVMPassBuilderOptionsSetLoopInterleaving(options, 1)
-        LLVMPassBuilderOptionsSetLoopUnrolling(options, 1)
+        LLVMPassBuilderOptionsSetLoopUnrolling(options, 0)
         try checkLLVM(
             LLVMRunPasses(module, "default<O3>", machine, options),
             "LLVM could not optimise module '\(name)'")

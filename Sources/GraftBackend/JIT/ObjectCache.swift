@@ -33,10 +33,11 @@ public struct ObjectCache: Sendable {
     }
 
     /// The file name of a module's object code for `target` (the host CPU and features). The
-    /// tag at its start names how Graft generates code from IR (`LLVMJIT`: O3, the JIT's code
-    /// model); change it when that changes, so no older file is read back.
+    /// tag at its start names how Graft generates code from IR (`LLVMJIT`: O3 without
+    /// heuristic unrolling, the JIT's code model); change it when that changes, so no older
+    /// file is read back.
     static func key(module: String, target: String) -> String {
-        let identity = "graft-object-cache-1\n\(LLVM_VERSION_STRING)\n\(target)\n"
+        let identity = "graft-object-cache-2\n\(LLVM_VERSION_STRING)\n\(target)\n"
         // Two 64-bit FNV-1a hashes with different bases: 128 bits, so unrelated modules never meet.
         var first: UInt64 = 0xCBF2_9CE4_8422_2325, second: UInt64 = 0x6C62_272E_07BB_0142
         for text in [identity, module] {
