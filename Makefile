@@ -15,11 +15,12 @@
 #   make bench-compare        byol-t and byol-s steps timed beside the same step in PyTorch
 #   make bench-compare-check  from the same weights and views, do Graft's and PyTorch's losses agree?
 #   make bench-memory         peak resident memory of a process running the step, Graft and PyTorch
+#   make bench-loop           graft train's time per step against graft bench's (one epoch, 2 rounds)
 
 DEBIAN_PACKAGES := llvm-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist graphviz libopenmpi-dev openmpi-bin
 SWIFT ?= swift
 
-.PHONY: deps build test test-mpi train ablations examples examples-smoke fuzz bench-venv bench-compare bench-compare-check bench-memory bench-replica-statistics
+.PHONY: deps build test test-mpi train ablations examples examples-smoke fuzz bench-venv bench-compare bench-compare-check bench-memory bench-loop bench-replica-statistics
 
 deps:
 	@missing=""; \
@@ -114,6 +115,11 @@ bench-memory: deps bench-venv
 	$(SWIFT) build -c release --product graft
 	$(BENCH_VENV)/bin/python bench/compare.py memory --model byol-t --steps 3
 	$(BENCH_VENV)/bin/python bench/compare.py memory --model byol-s --steps 3
+
+# Needs only Python 3: no virtualenv.
+bench-loop: deps
+	$(SWIFT) build -c release --product graft
+	python3 bench/loop.py --rounds 2
 
 bench-compare-check: deps bench-venv
 	$(SWIFT) build -c release --product graft

@@ -58,6 +58,14 @@ public struct Batches: Sendable {
     public let shuffles: Bool
     /// Threads that augment a batch.
     public var threads = 2
+    /// Whether `stream` prepares the next batch on a background queue while the caller runs
+    /// the current one (else on the calling thread, with `threads` threads, when asked for).
+    /// Off by default: a compiled step that keeps every core busy runs slower beside the
+    /// background work than it loses waiting for a batch prepared on idle cores, since a
+    /// replica or worker it preempts holds up the others at every all-reduce or fork-join
+    /// (byol-t on 2 cores: ~7% of the step against ~1% for the batch, Docs/Performance.md,
+    /// row 21). Turn it on when the step leaves cores idle.
+    public var prefetches = false
     /// This replica's part of each batch in data-parallel training (`shard(_:of:)`): rows
     /// `rank·B/count ..< (rank+1)·B/count` of the global batch of B. `(0, 1)`: all of it.
     public private(set) var shard = (rank: 0, count: 1)
@@ -143,7 +151,8 @@ public struct Batches: Sendable {
     }
 
     /// The batches from the global step `fromStep` on (step `k` is batch `k % stepsPerEpoch`
-    /// of epoch `k / stepsPerEpoch`), the next always prepared in the background.
+    /// of epoch `k / stepsPerEpoch`), each prepared when asked for, or in the background
+    /// while the caller uses the one before (`prefetches`).
     public func stream(fromStep: Int = 0) -> BatchStream { BatchStream(self, fromStep: fromStep) }
 
     func prepare(epoch: Int, step: Int, indices global: [Int]) -> Batch {
@@ -200,13 +209,15 @@ public struct Batches: Sendable {
     }
 }
 
-/// Batches in training order, epoch after epoch, the next one always being prepared on a
-/// background queue while the caller uses the current one.
+/// Batches in training order, epoch after epoch: each prepared when `next()` asks for it,
+/// or, when `Batches.prefetches`, the next one always being prepared on a background queue
+/// while the caller uses the current one.
 public final class BatchStream: @unchecked Sendable {
     public let batches: Batches
     private let queue = DispatchQueue(label: "graft.data.batches", qos: .userInitiated)
     private let group = DispatchGroup()
-    // Touched only by the background job; `group.wait()` orders it before the caller reads.
+    // Touched only by the background job when prefetching (`group.wait()` orders it before
+    // the caller reads), else only by the caller.
     private var prepared: Batch?
     private var epochIndices: (epoch: Int, batches: [[Int]])?
     // Touched only by the caller.
@@ -215,11 +226,15 @@ public final class BatchStream: @unchecked Sendable {
     init(_ batches: Batches, fromStep: Int) {
         self.batches = batches
         position = (fromStep / batches.stepsPerEpoch, fromStep % batches.stepsPerEpoch)
-        schedule()
+        if batches.prefetches { schedule() }
     }
 
-    /// The prepared batch; the one after it starts preparing before this returns.
+    /// The next batch; when prefetching, the one after it starts preparing before this returns.
     public func next() -> Batch {
+        guard batches.prefetches else {
+            let (epoch, step) = advance()
+            return prepare(epoch: epoch, step: step)
+        }
         group.wait()
         let batch = prepared!
         prepared = nil
@@ -228,11 +243,19 @@ public final class BatchStream: @unchecked Sendable {
     }
 
     private func schedule() {
-        let (epoch, step) = position
-        position = step + 1 < batches.stepsPerEpoch ? (epoch, step + 1) : (epoch + 1, 0)
-        queue.async(group: group) {
-            if self.epochIndices?.epoch != epoch { self.epochIndices = (epoch, self.batches.batchIndices(epoch: epoch)) }
-            self.prepared = self.batches.prepare(epoch: epoch, step: step, indices: self.epochIndices!.batches[step])
-        }
+        let (epoch, step) = advance()
+        queue.async(group: group) { self.prepared = self.prepare(epoch: epoch, step: step) }
+    }
+
+    /// The position of the next batch to prepare, moving on to the one after it.
+    private func advance() -> (epoch: Int, step: Int) {
+        let current = position
+        position = current.step + 1 < batches.stepsPerEpoch ? (current.epoch, current.step + 1) : (current.epoch + 1, 0)
+        return current
+    }
+
+    private func prepare(epoch: Int, step: Int) -> Batch {
+        if epochIndices?.epoch != epoch { epochIndices = (epoch, batches.batchIndices(epoch: epoch)) }
+        return batches.prepare(epoch: epoch, step: step, indices: epochIndices!.batches[step])
     }
 }

@@ -107,7 +107,8 @@ struct BenchCommand: ParsableCommand {
             let peakSingleThread = threads == 1 && ranks == 1 ? peak : try FMAPeak.measure(threads: 1)
             let figures: [(String, Any)] = [
                 ("model", model), ("batch_size", batch), ("ranks", ranks), ("replicas", replicas), ("threads", threads),
-                ("step_seconds", median), ("images_per_second", Double(batch) / median),
+                ("step_seconds", median), ("step_seconds_mean", times.reduce(0, +) / Double(steps)),
+                ("images_per_second", Double(batch) / median),
                 ("step_gflop", flops / 1e9), ("step_gflops", stepGFLOPS), ("sgemm_gflops", sgemm),
                 ("ceiling_share", stepGFLOPS / sgemm), ("peak_gflops", peak), ("peak_share", stepGFLOPS / peak),
                 ("peak_gflops_1_thread", peakSingleThread), ("compile_seconds", compileSeconds),

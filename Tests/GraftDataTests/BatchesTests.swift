@@ -38,9 +38,10 @@ struct Brighten: ImageAugmentation {
     }
 
     /// The stream from step k yields what a stream from 0 yields at step k, across epochs:
-    /// a resumed run sees the same batches.
-    @Test func aStreamFromAnyStepIsTheSameRun() throws {
-        let batches = try Batches(data, batchSize: 4, content: .views(), seed: 5)
+    /// a resumed run sees the same batches; prepared in the background or when asked for.
+    @Test(arguments: [false, true]) func aStreamFromAnyStepIsTheSameRun(prefetches: Bool) throws {
+        var batches = try Batches(data, batchSize: 4, content: .views(), seed: 5)
+        batches.prefetches = prefetches
         let whole = batches.stream(fromStep: 0)
         let all = (0..<7).map { _ in whole.next() }
         #expect(all.map(\.epoch) == [0, 0, 1, 1, 2, 2, 3] && all.map(\.step) == [0, 1, 0, 1, 0, 1, 0])
@@ -49,6 +50,10 @@ struct Brighten: ImageAugmentation {
             let batch = resumed.next()
             #expect(batch.indices == all[k].indices && batch.tensors == all[k].tensors)
         }
+        var other = batches
+        other.prefetches.toggle()
+        let otherStream = other.stream(fromStep: 0)
+        for k in 0..<7 { #expect(otherStream.next().tensors == all[k].tensors) }
         // BYOL's views are those of BYOLAugmentation, image by image.
         let direct = BYOLAugmentation().twoViews(of: data, indices: all[2].indices, epoch: 1, seed: 5)
         #expect(all[2].tensors["view1"]!.scalars == direct.view1 && all[2].tensors["view2"]!.scalars == direct.view2)

@@ -6,6 +6,7 @@ import Testing
 import Foundation
 import GraftIR
 import GraftData
+import GraftModels
 import GraftTestSupport
 @testable import GraftTrain
 
@@ -112,6 +113,35 @@ import GraftTestSupport
     /// Three classes separated along one feature, on features far from zero and badly scaled:
     /// the classifier `fit` returns applies to the raw features (the standardisation folded
     /// into it), so it must still separate them.
+    /// The extractor's copies of the encoder each encode batches of their own; the features are
+    /// one copy's, row for row, whatever the number of copies, with ragged last batches (21 images
+    /// in batches of 8: two copies take 8 + 8, then 5 + none; three take 8 + 8 + 5).
+    @Test func featuresAreTheSameOnAnyNumberOfThreads() throws {
+        let count = 21, pixels = 28 * 28
+        let images = (0..<(count * pixels)).map { Float(($0 * 7919 + $0 / pixels * 104_729) % 1000) / 1000 }
+        let data = Dataset(name: "patterns", images: images, labels: (0..<count).map { Int32($0 % 10) },
+                           channels: 1, height: 28, width: 28, classes: 10)
+        let one = try FeatureExtractor(encoder: .tiny, batchSize: 8, threads: 1)
+        let expected = try one.features(of: data)
+        let size = one.featureSize
+        #expect(expected.count == count * size)
+        let expectedRows: [[Float]] = (0..<count).map { Array(expected[($0 * size)..<(($0 + 1) * size)]) }
+        #expect(Set(expectedRows).count == count)   // every image its own
+        for threads in [2, 3] {
+            let many = try FeatureExtractor(encoder: .tiny, batchSize: 8, threads: threads)
+            #expect(many.replicas.executables.count == threads)
+            #expect(try many.features(of: data) == expected, "\(threads) threads")
+        }
+        // An image's features do not depend on its batch: the images in reverse give the rows in reverse.
+        let reversedImages: [Float] = (0..<count).reversed().flatMap { Array(images[($0 * pixels)..<(($0 + 1) * pixels)]) }
+        let reversed = Dataset(name: "reversed", images: reversedImages,
+                               labels: data.labels.reversed(), channels: 1, height: 28, width: 28, classes: 10)
+        let features = try FeatureExtractor(encoder: .tiny, batchSize: 8, threads: 2).features(of: reversed)
+        let rows: [[Float]] = (0..<count).map { Array(features[($0 * size)..<(($0 + 1) * size)]) }
+        let unreversed: [Float] = rows.reversed().flatMap { $0 }
+        #expect(unreversed == expected)
+    }
+
     @Test func linearProbeClassifierAppliesToRawFeatures() throws {
         var features: [Float] = [], labels: [Int32] = []
         for i in 0..<300 {

@@ -7,35 +7,45 @@ import GraftModels
 import GraftRuntime
 
 /// Computes the encoder's features of every image of a dataset, in inference mode.
+///
+/// The encoder is compiled once per thread, each copy with one worker, and each copy encodes
+/// whole batches of its own, so the cores never wait for each other inside a batch (as the
+/// training step's replicas do, `LocalReplicas`); the features are the same for any number of
+/// threads.
 public final class FeatureExtractor {
-    public let executable: Executable
+    /// One compiled copy of the encoder per thread.
+    public let replicas: LocalReplicas
     public let batchSize: Int
     public let featureSize: Int
 
+    /// The first copy of the compiled encoder.
+    public var executable: Executable { replicas.executables[0] }
+
     /// Compiles an encoder traced in inference mode (`EncoderFeatures.trace`,
     /// `BYOLModel.encoderTrace`): one input, the images `f32[B, C, H, W]`, and output 0 its
-    /// features `f32[B, D]`. The last batch of a dataset is zero-padded.
-    public init(_ encoder: TracedGraph) throws {
+    /// features `f32[B, D]`. The last batches of a dataset are zero-padded.
+    /// - Parameter threads: copies of the encoder, each encoding its own batches on a thread.
+    public init(_ encoder: TracedGraph, threads: Int = 2) throws {
         let graph = encoder.graph
         guard graph.inputs.count == 1, let output = graph.outputs.first, graph[graph.inputs[0]].type.rank == 4,
               graph[output].type.rank == 2, graph[output].type.shape[0] == graph[graph.inputs[0]].type.shape[0] else {
             throw Diagnostic("@\(graph.name) is not a feature encoder: it needs one input f32[B, C, H, W] and output 0 f32[B, D]")
         }
-        executable = try Executable(graph)
-        try executable.setVariables(encoder.initialValues)
+        replicas = try LocalReplicas(graph, replicas: Swift.max(1, threads))
+        for executable in replicas.executables { try executable.setVariables(encoder.initialValues) }
         batchSize = graph[output].type.shape[0]
         featureSize = graph[output].type.shape[1]
     }
 
     /// The ResNet encoder of `encoder` at `batchSize`.
-    public convenience init(encoder: ResNetConfig, imageSize: Int = 28, batchSize: Int = 500) throws {
-        try self.init(EncoderFeatures.trace(encoder, imageSize: imageSize, batchSize: batchSize))
+    public convenience init(encoder: ResNetConfig, imageSize: Int = 28, batchSize: Int = 500, threads: Int = 2) throws {
+        try self.init(EncoderFeatures.trace(encoder, imageSize: imageSize, batchSize: batchSize), threads: threads)
     }
 
     /// Loads the encoder's params and BatchNorm statistics from `variables` (by name; other
     /// names are ignored).
     public func load(_ variables: [String: HostTensor]) throws {
-        try executable.setVariables(variables)
+        for executable in replicas.executables { try executable.setVariables(variables) }
     }
 
     /// Features of every image, `[N, D]` row-major.
@@ -49,12 +59,20 @@ public final class FeatureExtractor {
         var result = [Float](repeating: 0, count: dataset.count * featureSize)
         var start = 0
         while start < dataset.count {
-            let count = Swift.min(batchSize, dataset.count - start)
-            var batch = [Float](repeating: 0, count: batchSize * imageSize)
-            batch.replaceSubrange(0..<(count * imageSize), with: dataset.images[(start * imageSize)..<((start + count) * imageSize)])
-            let output = try executable.run([inputName: HostTensor(inputType, batch)])[0]
-            result.replaceSubrange((start * featureSize)..<((start + count) * featureSize), with: output.scalars[0..<(count * featureSize)])
-            start += count
+            // One batch per copy of the encoder: images start + r·batchSize ..< start + (r+1)·batchSize.
+            let shards = replicas.executables.indices.map { replica -> [String: HostTensor] in
+                let first = Swift.min(start + replica * batchSize, dataset.count)
+                let count = Swift.min(batchSize, dataset.count - first)
+                var batch = [Float](repeating: 0, count: batchSize * imageSize)
+                batch.replaceSubrange(0..<(count * imageSize), with: dataset.images[(first * imageSize)..<((first + count) * imageSize)])
+                return [inputName: HostTensor(inputType, batch)]
+            }
+            for (replica, outputs) in try replicas.run(shards).enumerated() {
+                let first = Swift.min(start + replica * batchSize, dataset.count)
+                let count = Swift.min(batchSize, dataset.count - first)
+                result.replaceSubrange((first * featureSize)..<((first + count) * featureSize), with: outputs[0].scalars[0..<(count * featureSize)])
+            }
+            start += batchSize * replicas.executables.count
         }
         return result
     }

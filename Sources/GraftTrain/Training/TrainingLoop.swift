@@ -121,6 +121,7 @@ public final class TrainingLoop {
         defer { if writes { TerminationNotice.remove() } }
 
         var lastLoss: Float = .nan
+        var time = LoopTime()
         var windowStart = Date(), windowImages = 0
         var windowWait = 0.0, windowCompute = 0.0, windowPreparation = 0.0   // seconds: waiting for data, running the step, preparing data
         let runStart = Date()
@@ -134,6 +135,9 @@ public final class TrainingLoop {
             let outputs = try step.run(batch.tensors)
             windowWait += computeStart.timeIntervalSince(waitStart)
             windowCompute += Date().timeIntervalSince(computeStart)
+            time.dataWait += computeStart.timeIntervalSince(waitStart)
+            time.steps += Date().timeIntervalSince(computeStart)
+            time.stepCount += 1
             windowPreparation += batch.preparationSeconds
             var scalars: [(name: String, value: Float)] = []
             for (name, output) in zip(outputNames, outputs) where output.scalars.count == 1 { scalars.append((name, output.scalars[0])) }
@@ -146,10 +150,9 @@ public final class TrainingLoop {
             let elapsed = Date().timeIntervalSince(windowStart)
             let rate = Double(windowImages) / Swift.max(elapsed, 1e-9)
             if stepIndex % 10 == 0 || stepIndex == totalSteps {
-                // data_wait_fraction: the share of the window spent waiting for batches (the
-                // stream prepares the next batch while the step runs); data_preparation_fraction:
-                // the time spent preparing a batch over the step's time (the cost of data
-                // preparation, though it runs alongside).
+                // data_wait_fraction: the share of the window spent waiting for batches (all
+                // of their preparation, unless the stream prefetches them while the step runs);
+                // data_preparation_fraction: the time spent preparing a batch over the step's time.
                 var record: [String: Any] = ["step": stepIndex, "epoch": batch.epoch + 1, "lr": lr, "images_per_second": rate,
                                              "step_seconds": windowCompute / Double(windowImages / batchSize),
                                              "data_wait_fraction": windowWait / Swift.max(windowWait + windowCompute, 1e-9),
@@ -182,13 +185,17 @@ public final class TrainingLoop {
                 interrupted = flag[0] > 0
             }
             if writes, endOfEpoch || (checkpointEvery > 0 && stepIndex % checkpointEvery == 0) || interrupted || stopping {
+                let saveStart = Date()
                 try step.save(to: checkpointPath, metadata: checkpointMetadata)
+                time.checkpoints += Date().timeIntervalSince(saveStart)
                 checkpointStep = stepIndex
             }
             updateNotice(at: stepIndex)
             if writes, endOfEpoch, let epochEnd {
                 let epoch = stepIndex / stepsPerEpoch
+                let measureStart = Date()
                 let measured = try epochEnd(epoch)
+                time.epochEnd += Date().timeIntervalSince(measureStart)
                 if !measured.isEmpty {
                     var record: [String: Any] = ["step": stepIndex, "epoch": epoch]
                     for (name, value) in measured { record[name] = value }
@@ -204,12 +211,16 @@ public final class TrainingLoop {
             }
             if stopping {
                 if writes { try writePlots() }
+                time.wall = Date().timeIntervalSince(runStart)
                 log("\nstopped at step \(stepIndex) as asked; resume from \(checkpointPath)")
+                log(time.summary)
                 return lastLoss
             }
         }
         if writes { try writePlots() }
+        time.wall = Date().timeIntervalSince(runStart)
         log("")
+        log(time.summary)
         return lastLoss
     }
 
