@@ -53,10 +53,15 @@ private func makeLoop(_ step: TrainingStep, _ data: Batches, _ directory: String
         let data = try Batches(stripes(), batchSize: 8, content: .labeledImages(), seed: 2)
         #expect(data.stepsPerEpoch == 8)
 
-        // Uninterrupted: 3 epochs of 8 steps.
+        // Uninterrupted: 3 epochs of 8 steps; its last line says where the time went.
         let whole = try makeStep(try classifier())
-        let wholeLoss = try makeLoop(whole, data, root + "/whole").run()
+        let wholeLoop = try makeLoop(whole, data, root + "/whole")
+        nonisolated(unsafe) var lines: [String] = []
+        wholeLoop.log = { lines.append($0) }
+        let wholeLoss = try wholeLoop.run()
         #expect(whole.stepsTaken == 24)
+        let summary = try #require(lines.last)
+        #expect(summary.hasPrefix("time: 24 steps, ") && summary.contains("epoch-end measures") && summary.hasSuffix(" s of steps)"), "\(summary)")
 
         // Stopped mid-epoch at step 13, then a fresh step restored from the checkpoint.
         let first = try makeStep(try classifier())

@@ -132,6 +132,7 @@ import GraftTestSupport
             #expect(many.replicas.executables.count == threads)
             #expect(try many.features(of: data) == expected, "\(threads) threads")
         }
+        #expect(try FeatureExtractor(encoder: .tiny, batchSize: 5, threads: 2).features(of: data) == expected)   // nor on the batch size
         // An image's features do not depend on its batch: the images in reverse give the rows in reverse.
         let reversedImages: [Float] = (0..<count).reversed().flatMap { Array(images[($0 * pixels)..<(($0 + 1) * pixels)]) }
         let reversed = Dataset(name: "reversed", images: reversedImages,

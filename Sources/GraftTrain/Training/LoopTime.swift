@@ -17,11 +17,9 @@ struct LoopTime {
     /// The `epochEnd` measures (in `graft train`, the kNN monitor).
     var epochEnd = 0.0
 
-    /// What the loop added to its steps, as a share of the steps' own time.
-    var overhead: Double { steps > 0 ? (wall - steps) / steps : 0 }
-
-    /// `time: 468 steps, 0.152 s each; the loop took 4.1% more: data 0.1%, checkpoints 0.2%,
-    /// epoch-end measures 3.5%, log and plots 0.3% (73.9 s of 71.0 s of steps)`.
+    /// One line, each part as a share of the steps' own time: `time: 468 steps, 0.137 s each;
+    /// the loop took 3.4% more: waiting for data 0.8%, checkpoints 0.0%, epoch-end measures
+    /// 2.5%, log and plots 0.0% (66.4 s in all, 64.2 s of steps)` (`bench/loop.py` reads it).
     var summary: String {
         func share(_ seconds: Double) -> String { String(format: "%.1f%%", 100 * seconds / Swift.max(steps, 1e-9)) }
         let other = wall - steps - dataWait - checkpoints - epochEnd

@@ -195,7 +195,7 @@ final class KNNMonitor {
     let queries: Dataset
 
     init(entry: ModelEntry, train: Dataset, test: Dataset, options: TrainingOptions) throws {
-        extractor = try FeatureExtractor(encoder: entry.encoder, imageSize: train.height, batchSize: 500)
+        extractor = try FeatureExtractor(encoder: entry.encoder, imageSize: train.height)
         bank = train.prefix(options.monitorTrainImages)
         queries = test.prefix(options.monitorTestImages)
     }
