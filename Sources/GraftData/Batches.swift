@@ -64,7 +64,8 @@ public struct Batches: Sendable {
     /// background work than it loses waiting for a batch prepared on idle cores, since a
     /// replica or worker it preempts holds up the others at every all-reduce or fork-join
     /// (byol-t on 2 cores: ~7% of the step against ~1% for the batch, Docs/Performance.md,
-    /// row 21). Turn it on when the step leaves cores idle.
+    /// row 21). Turn it on when the step leaves cores idle (`graft train` does, when the
+    /// machine has more cores than its step's threads).
     public var prefetches = false
     /// This replica's part of each batch in data-parallel training (`shard(_:of:)`): rows
     /// `rank·B/count ..< (rank+1)·B/count` of the global batch of B. `(0, 1)`: all of it.

@@ -88,6 +88,7 @@ public final class Trainer {
         // and the model's step splits (the same step to round-off, faster than splitting every
         // kernel: LocalReplicas).
         let localReplicas = replicas == 1 && entry.splitsAcrossReplicas ? LocalReplicas.perThread(batch: options.batchSize, threads: threads) : 1
+        data.prefetches = Trainer.prefetches(cores: ProcessInfo.processInfo.activeProcessorCount, stepThreads: threads, ranks: replicas)
         let totalSteps = Swift.max(options.epochs * data.stepsPerEpoch, 1)
         var startStep = 0
         if let checkpoint, let resume {
@@ -137,6 +138,13 @@ public final class Trainer {
             let step = self.step
             loop.epochEnd = { _ in ["knn_accuracy": try monitor.measure(step.variables)] }
         }
+    }
+
+    /// Whether batches are prepared in the background while the step runs (`Batches.prefetches`):
+    /// only where the step leaves cores idle. Under mpirun the ranks share out every core; one
+    /// process alone runs its step on `stepThreads`.
+    static func prefetches(cores: Int, stepThreads: Int, ranks: Int) -> Bool {
+        ranks == 1 && cores > stepThreads
     }
 
     /// Refuses, before compiling, a checkpoint whose step is not inside the run it belongs to:
