@@ -63,17 +63,18 @@ public final class FeatureExtractor {
         var start = 0
         while start < dataset.count {
             // One batch per copy of the encoder: images start + r·batchSize ..< start + (r+1)·batchSize.
-            let shards = replicas.executables.indices.map { replica -> [String: HostTensor] in
+            let images = replicas.executables.indices.map { replica in
                 let first = Swift.min(start + replica * batchSize, dataset.count)
-                let count = Swift.min(batchSize, dataset.count - first)
+                return first..<Swift.min(first + batchSize, dataset.count)
+            }
+            let shards = images.map { range -> [String: HostTensor] in
                 var batch = [Float](repeating: 0, count: batchSize * imageSize)
-                batch.replaceSubrange(0..<(count * imageSize), with: dataset.images[(first * imageSize)..<((first + count) * imageSize)])
+                batch.replaceSubrange(0..<(range.count * imageSize), with: dataset.images[(range.lowerBound * imageSize)..<(range.upperBound * imageSize)])
                 return [inputName: HostTensor(inputType, batch)]
             }
-            for (replica, outputs) in try replicas.run(shards).enumerated() {
-                let first = Swift.min(start + replica * batchSize, dataset.count)
-                let count = Swift.min(batchSize, dataset.count - first)
-                result.replaceSubrange((first * featureSize)..<((first + count) * featureSize), with: outputs[0].scalars[0..<(count * featureSize)])
+            for (range, outputs) in zip(images, try replicas.run(shards)) {
+                result.replaceSubrange((range.lowerBound * featureSize)..<(range.upperBound * featureSize),
+                                       with: outputs[0].scalars[0..<(range.count * featureSize)])
             }
             start += batchSize * replicas.executables.count
         }

@@ -133,10 +133,11 @@ public final class TrainingLoop {
             let computeStart = Date()
             let lr = step.learningRate.value(atStep: step.stepsTaken), tau = step.tau?.value(atStep: step.stepsTaken)
             let outputs = try step.run(batch.tensors)
-            windowWait += computeStart.timeIntervalSince(waitStart)
-            windowCompute += Date().timeIntervalSince(computeStart)
-            time.dataWait += computeStart.timeIntervalSince(waitStart)
-            time.steps += Date().timeIntervalSince(computeStart)
+            let waited = computeStart.timeIntervalSince(waitStart), computed = Date().timeIntervalSince(computeStart)
+            windowWait += waited
+            windowCompute += computed
+            time.dataWait += waited
+            time.steps += computed
             time.stepCount += 1
             windowPreparation += batch.preparationSeconds
             var scalars: [(name: String, value: Float)] = []
