@@ -141,6 +141,19 @@ struct BenchCommand: ParsableCommand {
         for (kind, seconds) in byKind.sorted(by: { $0.value > $1.value }).prefix(15) {
             print("  \(String(format: "%8.2f ms", seconds * 1000))  \(kind)")
         }
+        // Contractions by what they compute (op, operand and result types): a model repeats
+        // its layers, so this says which geometry the time goes to.
+        var byShape: [String: (seconds: Double, count: Int)] = [:]
+        for (index, kernel) in executable.plan.kernels.enumerated() where kernel.kind == .contraction {
+            let node = graph[kernel.root]
+            let key = "\(node.op.name) \(node.operands.map { "\(graph[$0].type)" }.joined(separator: ", ")) -> \(node.type)"
+            byShape[key, default: (0, 0)].seconds += executable.kernelSeconds[index] / Double(steps)
+            byShape[key, default: (0, 0)].count += 1
+        }
+        print("contractions by geometry (time per step, kernels):")
+        for (key, entry) in byShape.sorted(by: { $0.value.seconds > $1.value.seconds }).prefix(15) {
+            print("  \(String(format: "%8.2f ms", entry.seconds * 1000))  \(entry.count)×  \(key)")
+        }
         print("slowest kernels:")
         let names = Printer.valueNames(graph)
         for index in executable.kernelSeconds.indices.sorted(by: { executable.kernelSeconds[$0] > executable.kernelSeconds[$1] }).prefix(12) {

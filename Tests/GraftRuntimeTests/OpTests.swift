@@ -79,11 +79,15 @@ let opCases: [OpCase] = {
         OpCase(label: "conv2d wide, every tile partial", inputs: [("a", "f32[2,3,13,17]"), ("b", "f32[10,3,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[2,10,13,17]"),
         OpCase(label: "conv2d 16 channels, whole tiles", inputs: [("a", "f32[2,16,16,12]"), ("b", "f32[16,16,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[2,16,16,12]"),
         // Winograd (3x3, stride 1, channels in 16s): edge tiles cut by the image on both
-        // sides, more images than the filter gradient's eight groups, and 48 output channels
-        // (a full block of the product).
+        // sides (F(4×4), a product of 5 images' tiles given 2), more images than the filter
+        // gradient's eight groups (F(3×3), products of 8 images: 8 and 3), 48 output channels
+        // (a full block of the product), F(2×2) on 2×2 images, and filter-gradient groups of
+        // several products (F(4×4) on 10×10, 3 images a product, groups of 5).
         OpCase(label: "conv2d Winograd, ragged tiles", inputs: [("a", "f32[2,32,7,9]"), ("b", "f32[16,32,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[2,16,7,9]"),
         OpCase(label: "conv2d Winograd, 11 images", inputs: [("a", "f32[11,16,6,5]"), ("b", "f32[16,16,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[11,16,6,5]"),
         OpCase(label: "conv2d Winograd, 48 outputs", inputs: [("a", "f32[3,16,14,13]"), ("b", "f32[48,16,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[3,48,14,13]"),
+        OpCase(label: "conv2d Winograd, 2x2 images", inputs: [("a", "f32[3,16,2,2]"), ("b", "f32[32,16,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[3,32,2,2]"),
+        OpCase(label: "conv2d Winograd, 40 images", inputs: [("a", "f32[40,16,10,10]"), ("b", "f32[16,16,3,3]")], statement: "conv2d(%a, %b) {padding = [1, 1], stride = [1, 1]}", result: "f32[40,16,10,10]"),
         OpCase(label: "conv2d 1x1 wide", inputs: [("a", "f32[2,5,12,12]"), ("b", "f32[9,5,1,1]")], statement: "conv2d(%a, %b) {padding = [0, 0], stride = [1, 1]}", result: "f32[2,9,12,12]"),
     ]
     // Pooling: non-overlapping, overlapping with padding, unequal attributes with a remainder,
@@ -140,8 +144,8 @@ let opCases: [OpCase] = {
     }
 
     /// On an AVX-512 host the 3×3 stride-1 convolutions with channels in 16s run as Winograd
-    /// F(2x2, 3x3): the forward pass and the input gradient each get a form, the filter
-    /// gradient its F(3x3, 2x2) form, so the op cases above check the Winograd loops.
+    /// F(m×m, 3×3): the forward pass and the input gradient each get a form, the filter
+    /// gradient its F(3×3, m×m) form, so the op cases above check the Winograd loops.
     @Test func threeByThreeConvolutionsRunAsWinograd() throws {
         var graph = try Parser.parse("""
             graph @w(%r: f32[2,16,7,9]) -> (f32[]) {

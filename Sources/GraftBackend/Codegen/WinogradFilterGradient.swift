@@ -1,14 +1,15 @@
 // WinogradFilterGradient: the filter gradient of a 3×3 stride-1 convolution as Winograd
-// F(3×3, 2×2): each 2×2 tile e of dy and the 4×4 window d of x it was computed from give
+// F(3×3, m×m): each m×m tile e of dy and the (m + 2)×(m + 2) window d of x it was computed
+// from give
 //
 //     dW += Gᵀ [ (A e Aᵀ) ⊙ (Bᵀ d B) ] G
 //
-// with the same B, G and A (= (Aᵀ)ᵀ) as the forward pass's F(2×2, 3×3). The sum over tiles
-// and images is taken in the transformed domain, so per image the runtime packs and
-// transforms x (the forward pass's loops), packs and transforms dy, and adds 16 products
-// M[ξ] [O, C] += E[ξ]ᵀ · U[ξ] (E[ξ] [tiles, O], U[ξ] [tiles, C]); once per call `filter`
-// turns the summed M into the 3×3 gradient, Gᵀ M G: 16 multiplies per tile and channel pair
-// instead of 36.
+// with the same B, G and A (= (Aᵀ)ᵀ) and tile side as the forward pass's F(m×m, 3×3). The
+// sum over tiles and images is taken in the transformed domain, so for every `images` images
+// the runtime packs and transforms x (the forward pass's loops) and dy, image by image, and
+// adds (m + 2)² products M[ξ] [O, C] += E[ξ]ᵀ · U[ξ] (E[ξ] [rows, O], U[ξ] [rows, C]); once
+// per call `filter` turns the summed M into the 3×3 gradient, Gᵀ M G: for F(3×3, 4×4) 36
+// multiplies per tile of 16 outputs and channel pair instead of 144.
 
 import GraftIR
 
@@ -18,7 +19,6 @@ public struct WinogradFilterGradient: Hashable, Sendable {
     public var image: WinogradConvolution
 
     static let lanes = WinogradConvolution.lanes
-
     /// The Winograd form of the filter gradient on geometry `g`, or nil (see `WinogradConvolution.of`).
     public static func of(_ direction: ConvolutionDirection, geometry g: ConvolutionGeometry) -> WinogradFilterGradient? {
         guard direction == .filterGradient, let forward = WinogradConvolution.of(.forward, geometry: g) else { return nil }
@@ -27,16 +27,19 @@ public struct WinogradFilterGradient: Hashable, Sendable {
 
     var channels: Int { image.inputChannels }
     var outputChannels: Int { image.outputChannels }
-    /// dy packed channels-last, [tile rows · 2, tile columns · 2, O], zeros past the image.
-    var gradientHeight: Int { image.tileRows * WinogradConvolution.tileSide }
-    var gradientWidth: Int { image.tileColumns * WinogradConvolution.tileSide }
+    /// dy packed channels-last, [tile rows · m, tile columns · m, O], zeros past the image.
+    var gradientHeight: Int { image.tileRows * image.tileSide }
+    var gradientWidth: Int { image.tileColumns * image.tileSide }
 
     /// Floats of a worker's scratch: x packed and transformed (U), dy packed and transformed (E).
     public var gradientPackedFloats: Int { gradientHeight * gradientWidth * outputChannels }
-    public var gradientTransformedFloats: Int { WinogradConvolution.positions * image.tiles * outputChannels }
+    public var gradientTransformedFloats: Int { image.positions * gradientStride }
+    /// Floats from one position's E[ξ] to the next (one cache line past the rows: see
+    /// `WinogradConvolution.transformedStride`).
+    public var gradientStride: Int { image.rows * outputChannels + Self.lanes }
     public var scratchFloats: Int { image.packedFloats + image.transformedFloats + gradientPackedFloats + gradientTransformedFloats }
     /// Floats of one partial sum M[ξ][O][C].
-    public var sumFloats: Int { WinogradConvolution.positions * outputChannels * channels }
+    public var sumFloats: Int { image.positions * outputChannels * channels }
 
     /// Loop ranges: dy's pack over (row, 16 channels) pairs; the final transform over
     /// (output channel, 16 input channels) pairs.
@@ -45,7 +48,7 @@ public struct WinogradFilterGradient: Hashable, Sendable {
 
     /// The product for one position ξ: M[O, C] += Σ_tiles E[tile, O] · U[tile, C].
     public var product: ConvolutionProduct {
-        .broadcast(rows: outputChannels, columns: channels, reduction: image.tiles, rowStride: 1,
+        .broadcast(rows: outputChannels, columns: channels, reduction: image.rows, rowStride: 1,
                    reductionStride: outputChannels, accumulates: true)
     }
 
@@ -60,11 +63,11 @@ public struct WinogradFilterGradient: Hashable, Sendable {
          transformFunction(), filterFunction()]
     }
 
-    /// args[0] E[ξ][tile][O], args[1] dy packed; [begin, end) over tiles: A e Aᵀ of each 2×2
+    /// args[0] E[ξ][tile][O], args[1] dy packed; [begin, end) over tiles: A e Aᵀ of each m×m
     /// tile, 16 channels at a time.
     func transformFunction() -> (name: String, text: String) {
-        let lanes = Self.lanes, blocks = outputChannels / lanes, side = WinogradConvolution.tileSide
-        let a = WinogradConvolution.outputTransform.transposed()
+        let lanes = Self.lanes, blocks = outputChannels / lanes, side = image.tileSide
+        let a = image.outputTransform.transposed()
         var lines = [
             "  %ty = udiv i64 %j, \(image.tileColumns)",
             "  %tx = urem i64 %j, \(image.tileColumns)",
@@ -83,10 +86,10 @@ public struct WinogradFilterGradient: Hashable, Sendable {
             (i * gradientWidth + k) * outputChannels
         }
         let transformed = WinogradConvolution.sandwich(a, e, a, tag: "t", into: &lines)
-        for x in 0..<WinogradConvolution.windowSide {
-            for y in 0..<WinogradConvolution.windowSide {
-                let xi = x * WinogradConvolution.windowSide + y
-                lines.append("  %u\(xi) = add nuw nsw i64 %dst, \(xi * image.tiles * outputChannels)")
+        for x in 0..<image.windowSide {
+            for y in 0..<image.windowSide {
+                let xi = x * image.windowSide + y
+                lines.append("  %u\(xi) = add nuw nsw i64 %dst, \(xi * gradientStride)")
                 lines += WinogradConvolution.storeVector(transformed[x][y], "%out", "%u\(xi)", tag: "s\(xi)")
             }
         }
@@ -98,7 +101,7 @@ public struct WinogradFilterGradient: Hashable, Sendable {
     /// input channels) pairs: Gᵀ M G, scattered to the 16 channels' filters.
     func filterFunction() -> (name: String, text: String) {
         let lanes = Self.lanes, blocks = channels / lanes
-        let gt = WinogradConvolution.filterTransform.transposed()
+        let gt = image.filterTransform.transposed()
         var lines = [
             "  %o = udiv i64 %j, \(blocks)",
             "  %cb = urem i64 %j, \(blocks)",
@@ -107,7 +110,7 @@ public struct WinogradFilterGradient: Hashable, Sendable {
             "  %src = add nuw nsw i64 %orow, %coff",
             "  %dst0 = mul nuw nsw i64 %j, \(lanes * 9)",
         ]
-        let side = WinogradConvolution.windowSide
+        let side = image.windowSide
         let m = WinogradConvolution.loadGrid(rows: side, columns: side, base: "%src", tag: "m", into: &lines) { x, y in
             (x * side + y) * outputChannels * channels
         }

@@ -1,16 +1,20 @@
 // WinogradKernels: 3×3 stride-1 convolutions (the forward pass and the input gradient) as
-// Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, 2016): every 2×2 block of outputs
-// from a 4×4 window of the input with 16 multiplies per channel pair instead of 36.
+// Winograd's minimal filtering F(m×m, 3×3) (Lavin & Gray, 2016): every m×m block of outputs
+// from an (m + 2)×(m + 2) window of the input, with (m + 2)² multiplies per channel pair
+// instead of 9m²: F(4×4) 36 for 16 outputs, F(3×3) 25 for 9, F(2×2) 16 for 4. The tile side
+// is chosen per image size (`tileSide(height:width:)`).
 //
 //     Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
 //
-// Per image the runtime runs five generated loops and 16 matrix products, all with 16 lanes
-// along the channels:
+// For every `images` images (one product's rows) the runtime runs five generated loops and
+// (m + 2)² matrix products, all with 16 lanes along the channels:
 //   pack    x [C, H, W] → a zero-bordered, channels-last copy [PH, PW, C] (16×16 blocks
-//           transposed in registers)
-//   input   every tile's 4×4 window → Bᵀ d B, written as U[ξ][tile][C] for the 16 positions ξ
-//   product M[ξ] [tiles, O] = U[ξ] [tiles, C] · W[ξ] [C, O] (`ConvolutionProduct.broadcast`)
-//   output  Aᵀ m A for every tile, into a channels-last result [tile rows·2, tile columns·2, O]
+//           transposed in registers), one image at a time
+//   input   every tile's window → Bᵀ d B, written as U[ξ][row][C] for the positions ξ, each
+//           image's tiles after the last's
+//   product M[ξ] [rows, O] = U[ξ] [rows, C] · W[ξ] [C, O] (`ConvolutionProduct.broadcast`)
+//   output  Aᵀ m A for every tile of an image, into a channels-last result [tile rows·m,
+//           tile columns·m, O]
 //   unpack  its pixels inside the image, transposed back into y [O, H, W]
 // and, once per call, `weights` transforms the filter into W[ξ][C][O] = G g Gᵀ.
 //
@@ -19,7 +23,7 @@
 
 import GraftIR
 
-/// One Winograd F(2×2, 3×3) convolution: sizes, and the loops that compute it.
+/// One Winograd F(m×m, 3×3) convolution: sizes, and the loops that compute it.
 public struct WinogradConvolution: Hashable, Sendable {
     /// Channels of the image transformed (C for the forward pass, O for the input gradient)
     /// and of the result.
@@ -30,45 +34,81 @@ public struct WinogradConvolution: Hashable, Sendable {
     /// input gradient `dx = conv(dy, rot180(W)ᵀ)`.
     public var flipsFilter: Bool
 
+    /// Outputs per tile side: 2, 3 or 4 (F(m×m, 3×3)).
+    public var tileSide: Int
+    /// Images whose tiles one product takes: the tiles of `images` images are the product's
+    /// rows, so the transformed filter, read once per product, serves enough rows on small
+    /// images.
+    public var images: Int = 1
+
     static let lanes = ConvolutionKernels.lanes
-    /// Outputs per tile side, and the window each reads.
-    static let tileSide = 2, windowSide = 4
-    /// Positions of a transformed window: 4 × 4.
-    public static let positions = windowSide * windowSide
+    /// The window a tile reads, and the positions of a transformed window.
+    var windowSide: Int { tileSide + 2 }
+    public var positions: Int { windowSide * windowSide }
 
     /// The Winograd form of `direction` on geometry `g`, or nil where it does not apply: a 3×3
-    /// filter, stride 1, padding 1, and both channel counts multiples of 16 (lanes along channels).
+    /// filter, stride 1, padding 1, and both channel counts multiples of 16 (lanes along
+    /// channels). Its tile side is `tileSide(height:width:)`'s.
     public static func of(_ direction: ConvolutionDirection, geometry g: ConvolutionGeometry) -> WinogradConvolution? {
         guard g.kernelHeight == 3, g.kernelWidth == 3, g.stride == [1, 1], g.padding == [1, 1],
               g.channels % lanes == 0, g.outputChannels % lanes == 0 else { return nil }
+        let side = tileSide(height: g.height, width: g.width)
+        var form: WinogradConvolution
         switch direction {
         case .forward:
-            return WinogradConvolution(inputChannels: g.channels, outputChannels: g.outputChannels,
-                                       height: g.height, width: g.width, flipsFilter: false)
+            form = WinogradConvolution(inputChannels: g.channels, outputChannels: g.outputChannels,
+                                       height: g.height, width: g.width, flipsFilter: false, tileSide: side)
         case .inputGradient:
-            return WinogradConvolution(inputChannels: g.outputChannels, outputChannels: g.channels,
-                                       height: g.height, width: g.width, flipsFilter: true)
+            form = WinogradConvolution(inputChannels: g.outputChannels, outputChannels: g.channels,
+                                       height: g.height, width: g.width, flipsFilter: true, tileSide: side)
         case .filterGradient:
             return nil
         }
+        form.images = Swift.max(1, productRows / form.tiles)
+        return form
     }
 
-    public var tileRows: Int { (height + Self.tileSide - 1) / Self.tileSide }
-    public var tileColumns: Int { (width + Self.tileSide - 1) / Self.tileSide }
+    /// The tile side that needs the fewest multiplies per image, positions · tiles (the
+    /// smaller tile, which rounds less, on a tie): F(4×4) on 28×28, 14×14 and 7×7 images
+    /// (1,764, 576 and 144 against F(2×2)'s 3,136, 784 and 256), F(3×3) on 5×5 and 6×6 ones,
+    /// F(2×2) on 2×2 ones.
+    public static func tileSide(height: Int, width: Int) -> Int {
+        [2, 3, 4].min { a, b in
+            let multiplies = { (m: Int) in (m + 2) * (m + 2) * ((height + m - 1) / m) * ((width + m - 1) / m) }
+            return multiplies(a) < multiplies(b) || (multiplies(a) == multiplies(b) && a < b)
+        }!
+    }
+
+    /// Rows a product should have at least: a form takes whole images, as many as fit in 32
+    /// rows (at least one). The products run at the FMA peak from ~16 rows; 7×7 images (4
+    /// F(4×4) tiles) alone gave products of 4 rows, which read the whole transformed filter
+    /// for 4 rows and summed a filter gradient's 36 [O, C] matrices once per image.
+    static let productRows = 32
+
+    public var tileRows: Int { (height + tileSide - 1) / tileSide }
+    public var tileColumns: Int { (width + tileSide - 1) / tileSide }
     public var tiles: Int { tileRows * tileColumns }
+    /// The rows of a product: the tiles of `images` images, image after image.
+    public var rows: Int { images * tiles }
     /// The packed image's rows and columns: every tile's window inside, the border zero.
-    public var paddedHeight: Int { tileRows * Self.tileSide + 2 }
-    public var paddedWidth: Int { tileColumns * Self.tileSide + 2 }
+    public var paddedHeight: Int { tileRows * tileSide + 2 }
+    public var paddedWidth: Int { tileColumns * tileSide + 2 }
 
     /// Floats of a worker's scratch: the packed image, the transformed tiles U, the products M
     /// and the channels-last result.
     public var packedFloats: Int { paddedHeight * paddedWidth * inputChannels }
-    public var transformedFloats: Int { Self.positions * tiles * inputChannels }
-    public var productFloats: Int { Self.positions * tiles * outputChannels }
-    public var resultFloats: Int { tiles * Self.tileSide * Self.tileSide * outputChannels }
+    public var transformedFloats: Int { positions * transformedStride }
+    public var productFloats: Int { positions * productStride }
+    /// Floats from one position's U[ξ] (or M[ξ]) to the next: its rows and one cache line
+    /// more. At a multiple of 4 KB apart, the 16–36 vectors a tile's transform stores or loads
+    /// all fall in one set of the L1 cache (F(4×4) ran its transforms 4× slower on 14×14 and
+    /// 7×7 images, where rows · channels · 4 bytes is 8 or 16 KB).
+    public var transformedStride: Int { rows * inputChannels + Self.lanes }
+    public var productStride: Int { rows * outputChannels + Self.lanes }
+    public var resultFloats: Int { tiles * tileSide * tileSide * outputChannels }
     public var scratchFloats: Int { packedFloats + transformedFloats + productFloats + resultFloats }
     /// Floats of the transformed filter W[ξ][C][O].
-    public var filterFloats: Int { Self.positions * inputChannels * outputChannels }
+    public var filterFloats: Int { positions * inputChannels * outputChannels }
 
     /// Loop ranges of the weights and pack kernels: (input channel, 16 output channels) pairs,
     /// (packed row, 16 input channels) pairs. Input and output run over the tiles.
@@ -79,34 +119,63 @@ public struct WinogradConvolution: Hashable, Sendable {
 
     /// The matrix product for one position ξ: M[tiles, O] = U[tiles, C] · W[C, O].
     public var product: ConvolutionProduct {
-        .broadcast(rows: tiles, columns: outputChannels, reduction: inputChannels, rowStride: inputChannels, reductionStride: 1)
+        .broadcast(rows: rows, columns: outputChannels, reduction: inputChannels, rowStride: inputChannels, reductionStride: 1)
     }
 
-    var suffix: String { "c\(inputChannels)o\(outputChannels)h\(height)w\(width)\(flipsFilter ? "f" : "")" }
+    var suffix: String { "c\(inputChannels)o\(outputChannels)h\(height)w\(width)\(flipsFilter ? "f" : "")t\(tileSide)i\(images)" }
 
     // MARK: the transforms
 
-    /// Bᵀ (4×4), G (4×3) and Aᵀ (2×4) for the interpolation points 0, ±1 and ∞. Every
-    /// coefficient is 0, ±1 or ±1/2, so the transforms add no rounding beyond their sums'.
-    /// (F(4×4, 3×3), with ±2 among the points, needs 36 multiplies per 16 outputs instead of
-    /// 16 per 4, but rounds ~6× more: enough to flip a ReLU of byol-t's stage 1 at batch 32
-    /// and move its gradients by 1e-3; Docs/Backend.md, "Contractions".)
-    static let inputTransform: [[Double]] = [
-        [1, 0, -1, 0],
-        [0, 1, 1, 0],
-        [0, -1, 1, 0],
-        [0, 1, 0, -1],
-    ]
-    static let filterTransform: [[Double]] = [
-        [1, 0, 0],
-        [0.5, 0.5, 0.5],
-        [0.5, -0.5, 0.5],
-        [0, 0, 1],
-    ]
-    static let outputTransform: [[Double]] = [
-        [1, 1, 1, 0],
-        [0, 1, -1, -1],
-    ]
+    /// Bᵀ (n×n), G (n×3) and Aᵀ (m×n) of F(m×m, 3×3), n = m + 2, from Cook and Toom's
+    /// construction on n − 1 points and ∞. F(2×2): the points 0, ±1, every coefficient 0, ±1
+    /// or ±1/2. F(3×3): 0, ±1 and 2. F(4×4): 0, ±1, 2 and −1/2, which round about half as
+    /// much as the usual 0, ±1, ±2 (as Barabasz et al., 2020, found). Measured in f32 on
+    /// sums over 64 channels of rectified activations, the largest error over the largest
+    /// output: F(4×4) 1.0e-6 (1.9e-6 with ±2), F(3×3) 7.6e-7, F(2×2) 3.5e-7.
+    static func transforms(tileSide: Int) -> (input: [[Double]], filter: [[Double]], output: [[Double]]) {
+        switch tileSide {
+        case 2:
+            return (input: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
+                    filter: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
+                    output: [[1, 1, 1, 0], [0, 1, -1, -1]])
+        case 3:
+            return (input: [[2, -1, -2, 1, 0],
+                            [0, -2, -1, 1, 0],
+                            [0, 2, -3, 1, 0],
+                            [0, -1, 0, 1, 0],
+                            [0, 2, -1, -2, 1]],
+                    filter: [[0.5, 0, 0],
+                             [-0.5, -0.5, -0.5],
+                             [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+                             [1.0 / 6, 1.0 / 3, 2.0 / 3],
+                             [0, 0, 1]],
+                    output: [[1, 1, 1, 1, 0],
+                             [0, 1, -1, 2, 0],
+                             [0, 1, 1, 4, 1]])
+        case 4:
+            return (input: [[1, 1.5, -2, -1.5, 1, 0],
+                            [0, -1, -2.5, -0.5, 1, 0],
+                            [0, 1, 0.5, -2.5, 1, 0],
+                            [0, -0.5, -1, 0.5, 1, 0],
+                            [0, 2, -1, -2, 1, 0],
+                            [0, 1, 1.5, -2, -1.5, 1]],
+                    filter: [[1, 0, 0],
+                             [-1.0 / 3, -1.0 / 3, -1.0 / 3],
+                             [1.0 / 3, -1.0 / 3, 1.0 / 3],
+                             [1.0 / 15, 2.0 / 15, 4.0 / 15],
+                             [-16.0 / 15, 8.0 / 15, -4.0 / 15],
+                             [0, 0, 1]],
+                    output: [[1, 1, 1, 1, 1, 0],
+                             [0, 1, -1, 2, -0.5, 0],
+                             [0, 1, 1, 4, 0.25, 0],
+                             [0, 1, -1, 8, -0.125, 1]])
+        default:
+            preconditionFailure("Winograd tiles of side \(tileSide): only 2, 3 and 4 have transforms")
+        }
+    }
+    var inputTransform: [[Double]] { Self.transforms(tileSide: tileSide).input }
+    var filterTransform: [[Double]] { Self.transforms(tileSide: tileSide).filter }
+    var outputTransform: [[Double]] { Self.transforms(tileSide: tileSide).output }
 
     /// The intrinsics the kernels call.
     static let declarations = ConvolutionKernels.declarations + [
@@ -193,16 +262,16 @@ public struct WinogradConvolution: Hashable, Sendable {
             }
             g.append(row)
         }
-        let w = Self.sandwich(Self.filterTransform, g, Self.filterTransform, tag: "w", into: &lines)
+        let w = Self.sandwich(filterTransform, g, filterTransform, tag: "w", into: &lines)
         // W[ξ][i][ob·16 …]: ξ·C·O + i·O + ob·16.
         lines += [
             "  %irow = mul nuw nsw i64 %i, \(outputChannels)",
             "  %ocol = mul nuw nsw i64 %ob, \(lanes)",
             "  %dst = add nuw nsw i64 %irow, %ocol",
         ]
-        for a in 0..<Self.windowSide {
-            for b in 0..<Self.windowSide {
-                let xi = a * Self.windowSide + b
+        for a in 0..<windowSide {
+            for b in 0..<windowSide {
+                let xi = a * windowSide + b
                 lines += [
                     "  %d\(xi) = add nuw nsw i64 %dst, \(xi * inputChannels * outputChannels)",
                     "  %dp\(xi) = getelementptr inbounds float, float* %out, i64 %d\(xi)",
@@ -338,14 +407,14 @@ public struct WinogradConvolution: Hashable, Sendable {
     }
 
     /// args[0] U[ξ][tile][C], args[1] the packed image; [begin, end) over tiles. A loop over
-    /// blocks of 16 channels reads the tile's 4×4 window and writes Bᵀ d B.
+    /// blocks of 16 channels reads the tile's window and writes Bᵀ d B.
     func inputFunction() -> (name: String, text: String) {
         let lanes = Self.lanes, blocks = inputChannels / lanes
         var lines = [
             "  %ty = udiv i64 %j, \(tileColumns)",
             "  %tx = urem i64 %j, \(tileColumns)",
-            "  %row0 = mul nuw nsw i64 %ty, \(Self.tileSide * paddedWidth)",
-            "  %col0 = mul nuw nsw i64 %tx, \(Self.tileSide)",
+            "  %row0 = mul nuw nsw i64 %ty, \(tileSide * paddedWidth)",
+            "  %col0 = mul nuw nsw i64 %tx, \(tileSide)",
             "  %pix0 = add nuw nsw i64 %row0, %col0",
             "  %src0 = mul nuw nsw i64 %pix0, \(inputChannels)",
             "  %dst0 = mul nuw nsw i64 %j, \(inputChannels)",
@@ -355,15 +424,15 @@ public struct WinogradConvolution: Hashable, Sendable {
             "  %src = add nuw nsw i64 %src0, %koff",
             "  %dst = add nuw nsw i64 %dst0, %koff",
         ]
-        let d = Self.loadGrid(rows: Self.windowSide, columns: Self.windowSide, base: "%src", tag: "d", into: &lines) { a, b in
+        let d = Self.loadGrid(rows: windowSide, columns: windowSide, base: "%src", tag: "d", into: &lines) { a, b in
             (a * paddedWidth + b) * inputChannels
         }
-        let v = Self.sandwich(Self.inputTransform, d, Self.inputTransform, tag: "v", into: &lines)
-        for a in 0..<Self.windowSide {
-            for b in 0..<Self.windowSide {
-                let xi = a * Self.windowSide + b
+        let v = Self.sandwich(inputTransform, d, inputTransform, tag: "v", into: &lines)
+        for a in 0..<windowSide {
+            for b in 0..<windowSide {
+                let xi = a * windowSide + b
                 lines += [
-                    "  %u\(xi) = add nuw nsw i64 %dst, \(xi * tiles * inputChannels)",
+                    "  %u\(xi) = add nuw nsw i64 %dst, \(xi * transformedStride)",
                     "  %up\(xi) = getelementptr inbounds float, float* %out, i64 %u\(xi)",
                     "  %uv\(xi) = bitcast float* %up\(xi) to <16 x float>*",
                     "  store <16 x float> \(v[a][b]), <16 x float>* %uv\(xi), align 4",
@@ -377,7 +446,7 @@ public struct WinogradConvolution: Hashable, Sendable {
     /// args[0] the channels-last result [tile rows·2, tile columns·2, O], args[1] M[ξ][tile][O];
     /// [begin, end) over tiles. A loop over blocks of 16 output channels computes Aᵀ m A.
     func outputFunction() -> (name: String, text: String) {
-        let lanes = Self.lanes, blocks = outputChannels / lanes, side = Self.tileSide
+        let lanes = Self.lanes, blocks = outputChannels / lanes, side = tileSide
         let resultWidth = tileColumns * side
         var lines = [
             "  %ty = udiv i64 %j, \(tileColumns)",
@@ -393,10 +462,10 @@ public struct WinogradConvolution: Hashable, Sendable {
             "  %src = add nuw nsw i64 %src0, %koff",
             "  %dst = add nuw nsw i64 %dst0, %koff",
         ]
-        let m = Self.loadGrid(rows: Self.windowSide, columns: Self.windowSide, base: "%src", tag: "m", into: &lines) { a, b in
-            (a * Self.windowSide + b) * tiles * outputChannels
+        let m = Self.loadGrid(rows: windowSide, columns: windowSide, base: "%src", tag: "m", into: &lines) { a, b in
+            (a * windowSide + b) * productStride
         }
-        let y = Self.sandwich(Self.outputTransform, m, Self.outputTransform, tag: "y", into: &lines)
+        let y = Self.sandwich(outputTransform, m, outputTransform, tag: "y", into: &lines)
         for i in 0..<side {
             for k in 0..<side {
                 lines.append("  %r\(i)\(k) = add nuw nsw i64 %dst, \((i * resultWidth + k) * outputChannels)")
@@ -412,7 +481,7 @@ public struct WinogradConvolution: Hashable, Sendable {
     /// transposed in registers and stored as 16 channel rows (the row's end masked).
     func unpackFunction() -> (name: String, text: String) {
         let lanes = Self.lanes, blocks = outputChannels / lanes, plane = height * width
-        let resultWidth = tileColumns * Self.tileSide
+        let resultWidth = tileColumns * tileSide
         var lines = [
             "  %h = udiv i64 %j, \(blocks)",
             "  %ob = urem i64 %j, \(blocks)",

@@ -39,7 +39,7 @@ public struct ConvolutionCall {
     public var winogradFilterGradient: WinogradFilterGradientFunctions?
 }
 
-/// The compiled loops of one Winograd convolution and the product of its 16 positions.
+/// The compiled loops of one Winograd convolution and the product of each of its positions.
 public struct WinogradFunctions: Sendable {
     public var convolution: WinogradConvolution
     public var weights: KernelFunction, pack: KernelFunction, input: KernelFunction, output: KernelFunction, unpack: KernelFunction
@@ -47,7 +47,7 @@ public struct WinogradFunctions: Sendable {
 }
 
 /// The compiled loops of one Winograd filter gradient: x's (the forward pass's pack and input
-/// transform), dy's, the product of its 16 positions and the final transform.
+/// transform), dy's, the product of each of its positions and the final transform.
 public struct WinogradFilterGradientFunctions: Sendable {
     public var gradient: WinogradFilterGradient
     public var pack: KernelFunction, input: KernelFunction, gradientPack: KernelFunction, gradientTransform: KernelFunction
