@@ -123,6 +123,9 @@ public struct WinogradConvolution: Hashable, Sendable {
     }
 
     var suffix: String { "c\(inputChannels)o\(outputChannels)h\(height)w\(width)\(flipsFilter ? "f" : "")t\(tileSide)i\(images)" }
+    /// The suffix of the loops that do not read the filter (all but `weights`): the same for
+    /// a forward pass and an input gradient of the same sizes, which then share them.
+    var layoutSuffix: String { "c\(inputChannels)o\(outputChannels)h\(height)w\(width)t\(tileSide)i\(images)" }
 
     // MARK: the transforms
 
@@ -318,7 +321,7 @@ public struct WinogradConvolution: Hashable, Sendable {
 
     /// The loop that packs x for the input transform.
     func packFunction() -> (name: String, text: String) {
-        Self.packFunction("winograd_pack_" + suffix, channels: inputChannels, height: height, width: width,
+        Self.packFunction("winograd_pack_" + layoutSuffix, channels: inputChannels, height: height, width: width,
                           paddedHeight: paddedHeight, paddedWidth: paddedWidth, border: 1)
     }
 
@@ -440,7 +443,7 @@ public struct WinogradConvolution: Hashable, Sendable {
             }
         }
         lines += loop.close
-        return Self.loop("winograd_input_" + suffix, body: lines)
+        return Self.loop("winograd_input_" + layoutSuffix, body: lines)
     }
 
     /// args[0] the channels-last result [tile rows·2, tile columns·2, O], args[1] M[ξ][tile][O];
@@ -473,7 +476,7 @@ public struct WinogradConvolution: Hashable, Sendable {
             }
         }
         lines += loop.close
-        return Self.loop("winograd_output_" + suffix, body: lines)
+        return Self.loop("winograd_output_" + layoutSuffix, body: lines)
     }
 
     /// args[0] one result image [O, H, W], args[1] the channels-last result; [begin, end) over
@@ -514,6 +517,6 @@ public struct WinogradConvolution: Hashable, Sendable {
                 lines += ConvolutionKernels.store(vector, at: "%c\(w0).\(c).p", offset: 0, valid: mask, tag: "c\(w0).\(c)")
             }
         }
-        return Self.loop("winograd_unpack_" + suffix, body: lines)
+        return Self.loop("winograd_unpack_" + layoutSuffix, body: lines)
     }
 }
