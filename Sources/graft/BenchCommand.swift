@@ -151,7 +151,7 @@ struct BenchCommand: ParsableCommand {
             byShape[key, default: (0, 0)].count += 1
         }
         print("contractions by geometry (time per step, kernels):")
-        for (key, entry) in byShape.sorted(by: { $0.value.seconds > $1.value.seconds }).prefix(15) {
+        for (key, entry) in byShape.sorted(by: { $0.value.seconds > $1.value.seconds }) {
             print("  \(String(format: "%8.2f ms", entry.seconds * 1000))  \(entry.count)×  \(key)")
         }
         print("slowest kernels:")

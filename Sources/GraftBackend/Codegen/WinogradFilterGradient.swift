@@ -19,6 +19,7 @@ public struct WinogradFilterGradient: Hashable, Sendable {
     public var image: WinogradConvolution
 
     static let lanes = WinogradConvolution.lanes
+
     /// The Winograd form of the filter gradient on geometry `g`, or nil (see `WinogradConvolution.of`).
     public static func of(_ direction: ConvolutionDirection, geometry g: ConvolutionGeometry) -> WinogradFilterGradient? {
         guard direction == .filterGradient, let forward = WinogradConvolution.of(.forward, geometry: g) else { return nil }
