@@ -36,10 +36,6 @@ public struct WinogradConvolution: Hashable, Sendable {
 
     /// Outputs per tile side: 2, 3 or 4 (F(m×m, 3×3)).
     public var tileSide: Int
-    /// Images whose tiles one product takes: the tiles of `images` images are the product's
-    /// rows, so the transformed filter, read once per product, serves enough rows on small
-    /// images.
-    public var images: Int = 1
 
     static let lanes = ConvolutionKernels.lanes
     /// The window a tile reads, and the positions of a transformed window.
@@ -53,19 +49,16 @@ public struct WinogradConvolution: Hashable, Sendable {
         guard g.kernelHeight == 3, g.kernelWidth == 3, g.stride == [1, 1], g.padding == [1, 1],
               g.channels % lanes == 0, g.outputChannels % lanes == 0 else { return nil }
         let side = tileSide(height: g.height, width: g.width)
-        var form: WinogradConvolution
         switch direction {
         case .forward:
-            form = WinogradConvolution(inputChannels: g.channels, outputChannels: g.outputChannels,
+            return WinogradConvolution(inputChannels: g.channels, outputChannels: g.outputChannels,
                                        height: g.height, width: g.width, flipsFilter: false, tileSide: side)
         case .inputGradient:
-            form = WinogradConvolution(inputChannels: g.outputChannels, outputChannels: g.channels,
+            return WinogradConvolution(inputChannels: g.outputChannels, outputChannels: g.channels,
                                        height: g.height, width: g.width, flipsFilter: true, tileSide: side)
         case .filterGradient:
             return nil
         }
-        form.images = Swift.max(1, productRows / form.tiles)
-        return form
     }
 
     /// The tile side that needs the fewest multiplies per image, positions · tiles (the
@@ -79,15 +72,18 @@ public struct WinogradConvolution: Hashable, Sendable {
         }!
     }
 
-    /// Rows a product should have at least: a form takes whole images, as many as fit in 32
-    /// rows (at least one). The products run at the FMA peak from ~16 rows; 7×7 images (4
-    /// F(4×4) tiles) alone gave products of 4 rows, which read the whole transformed filter
-    /// for 4 rows and summed a filter gradient's 36 [O, C] matrices once per image.
+    /// The rows a product takes at most: whole images, as many as fit (`images`). One 7×7
+    /// image (4 F(4×4) tiles) alone gave products of 4 rows, which read the whole transformed
+    /// filter for 4 rows and summed a filter gradient's 36 [O, C] matrices once per image.
     static let productRows = 32
 
     public var tileRows: Int { (height + tileSide - 1) / tileSide }
     public var tileColumns: Int { (width + tileSide - 1) / tileSide }
     public var tiles: Int { tileRows * tileColumns }
+    /// Images whose tiles one product takes, as many as fit in `productRows` (at least one),
+    /// so that the transformed filter, read once per product, serves enough rows on small
+    /// images.
+    public var images: Int { Swift.max(1, Self.productRows / tiles) }
     /// The rows of a product: the tiles of `images` images, image after image.
     public var rows: Int { images * tiles }
     /// The packed image's rows and columns: every tile's window inside, the border zero.
