@@ -356,8 +356,8 @@ public struct WinogradConvolution: Hashable, Sendable {
                              paddedHeight: Int, paddedWidth: Int, border: Int) -> (name: String, text: String) {
         let plane = height * width, blocks = inputChannels / lanes
         var lines = [
-            "  %r = udiv i64 %j, \(blocks)",
-            "  %cb = urem i64 %j, \(blocks)",
+            "  %r = urem i64 %j, \(paddedHeight)",
+            "  %cb = udiv i64 %j, \(paddedHeight)",
             "  %coff = mul nuw nsw i64 %cb, \(lanes)",
             "  %rowoff = mul nuw nsw i64 %r, \(paddedWidth * inputChannels)",
             "  %dst = add nuw nsw i64 %rowoff, %coff",
@@ -482,8 +482,8 @@ public struct WinogradConvolution: Hashable, Sendable {
         let lanes = Self.lanes, blocks = outputChannels / lanes, plane = height * width
         let resultWidth = tileColumns * tileSide
         var lines = [
-            "  %h = udiv i64 %j, \(blocks)",
-            "  %ob = urem i64 %j, \(blocks)",
+            "  %h = urem i64 %j, \(height)",
+            "  %ob = udiv i64 %j, \(height)",
             "  %coff = mul nuw nsw i64 %ob, \(lanes)",
             "  %rowoff = mul nuw nsw i64 %h, \(resultWidth * outputChannels)",
             "  %src = add nuw nsw i64 %rowoff, %coff",
