@@ -87,9 +87,11 @@ public enum VJPRules {
             let slope = c.add(.mul, [c.value, c.add(.sub, [c.splat(1, like: c.value), c.value])])
             return [c.add(.mul, [c.cotangent, slope])]
         },
-        .relu: { c in                                                                  // d relu x = g·[x > 0]
-            let zero = c.splat(0, like: c.operand(0))
-            let positive = c.add(.compare(.gt), [c.operand(0), zero])
+        .relu: { c in                                                                  // d relu x = g·[y > 0]
+            // y > 0 exactly where x > 0, and y is the tensor the next layer reads anyway: with
+            // x read here, a residual sum x that feeds only the ReLU had to be kept for this.
+            let zero = c.splat(0, like: c.value)
+            let positive = c.add(.compare(.gt), [c.value, zero])
             return [c.add(.select, [positive, c.cotangent, zero])]
         },
 
