@@ -41,7 +41,7 @@ public enum PipelineStage: String, Sendable, CaseIterable {
 
 /// The rewrites from a declared forward graph (output 0: the loss) to one training step:
 /// target network, cross-replica statistics, reverse-mode gradients, their average over the
-/// replicas, optimizer update, EMA update, simplification.
+/// replicas, optimizer update, EMA update, simplification, shared reductions.
 public struct TrainingPipeline: Sendable {
     public var target: TargetUpdate
     /// The optimizer rewrite (`LARS`, `SGD`, `AdamW`).
@@ -66,7 +66,7 @@ public struct TrainingPipeline: Sendable {
         if dataParallelism != .none { passes.append(GradientAllReduce()) }
         passes.append(optimizer)
         if target == .ema { passes.append(EMAUpdate()) }
-        passes += TrainingPipeline.simplification
+        passes += TrainingPipeline.simplification + TrainingPipeline.reductionSharing
         return passes
     }
 
@@ -74,6 +74,11 @@ public struct TrainingPipeline: Sendable {
     public static let simplification: [any Pass & Sendable] = [
         ConstantFolding(), AlgebraicSimplification(), CommonSubexpressionElimination(), DeadCodeElimination(),
     ]
+
+    /// Factors that are the same along a reduction's axes taken out of it, then
+    /// `simplification` again, whose CSE computes each distinct sum once (BatchNorm's backward
+    /// has five reductions where three suffice). Unlike `simplification`, this changes rounding.
+    public static let reductionSharing: [any Pass & Sendable] = [ReductionFactoring()] + simplification
 
     /// Runs the passes up to `stage` on `graph`, calling `afterEachPass` after each one.
     public func run(_ graph: inout Graph, until stage: PipelineStage,
@@ -93,7 +98,7 @@ public enum PassRegistry {
         "sgd": SGD(momentum: 0.9, nesterov: true, weightDecay: 5e-4),
         "adamw": AdamW(), "ema": EMAUpdate(), "constant-fold": ConstantFolding(), "simplify": AlgebraicSimplification(),
         "cse": CommonSubexpressionElimination(), "dce": DeadCodeElimination(),
-        "gradient-all-reduce": GradientAllReduce(),
+        "factor-reductions": ReductionFactoring(), "gradient-all-reduce": GradientAllReduce(),
     ]
 
     /// The passes that take a number, spelled `name=N`: `cross-replica-statistics=N` makes a

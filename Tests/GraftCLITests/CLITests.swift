@@ -63,7 +63,8 @@ func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws 
         let dump = try run(try graftBinary(), ["dump", "byol-t", "--after-all"])
         #expect(dump.status == 0, "\(dump.stderr)")
         let headers = dump.stdout.split(separator: "\n").filter { $0.hasPrefix("// -----") }
-        #expect(headers.map(String.init) == ["trace", "make-target", "autodiff", "lars", "ema", "constant-fold", "simplify", "cse", "dce"]
+        #expect(headers.map(String.init) == ["trace", "make-target", "autodiff", "lars", "ema", "constant-fold", "simplify", "cse", "dce",
+                                                  "factor-reductions", "constant-fold", "simplify", "cse", "dce"]
             .map { "// ----- IR after \($0) ----- //" })
     }
 
@@ -107,7 +108,7 @@ func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws 
         try autodiff.stdout.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
 
-        let opt = try run(graft, ["opt", file.path, "--passes", "lars,ema,constant-fold,simplify,cse,dce"])
+        let opt = try run(graft, ["opt", file.path, "--passes", "lars,ema,constant-fold,simplify,cse,dce,factor-reductions,constant-fold,simplify,cse,dce"])
         #expect(opt.status == 0, "\(opt.stderr)")
         let optimized = try run(graft, ["dump", "byol-t", "--stage", "optimized", "--batch-size", "4"])
         #expect(opt.stdout == optimized.stdout)

@@ -34,7 +34,7 @@ private func rewrite(_ text: String, _ passes: [any Pass]) throws -> (before: Gr
 }
 
 /// Deterministic values for every input, param and state a graph declares (bool as 0/1).
-private func sampleValues(_ graph: Graph, seed: UInt64 = 7) -> (inputs: [String: HostTensor], variables: [String: HostTensor]) {
+func sampleValues(_ graph: Graph, seed: UInt64 = 7) -> (inputs: [String: HostTensor], variables: [String: HostTensor]) {
     var inputs: [String: HostTensor] = [:]
     var variables: [String: HostTensor] = [:]
     for id in graph.nodes.indices {
