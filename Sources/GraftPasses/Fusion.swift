@@ -28,12 +28,19 @@ public struct FusedKernel: Hashable, Sendable {
     }
 
     public var kind: Kind
-    /// The value the kernel writes.
+    /// The value the kernel writes (the first, when it writes several).
     public var root: ValueID
-    /// Values computed inside the kernel, in SSA order, the root last.
+    /// Values computed inside the kernel, in SSA order.
     public var body: [ValueID]
     /// Materialized values the kernel reads, in first-use order.
     public var inputs: [ValueID]
+    /// Further reductions a reduction kernel computes in the same loop as its root's: over the
+    /// same axes of operands of the same shape, each into its own buffer
+    /// (`FusionPlan.mergingSiblingReductions`).
+    public var siblings: [ValueID] = []
+
+    /// The values the kernel writes: the root, then its siblings.
+    public var outputs: [ValueID] { [root] + siblings }
 }
 
 /// A step split into kernels, in an order where every kernel follows the kernels it reads.
@@ -101,7 +108,36 @@ public struct FusionPlan: Sendable {
             }
             kernels.append(FusedKernel(kind: kind, root: id, body: body, inputs: inputs))
         }
-        self.kernels = FusionPlan.startingCollectivesEarly(kernels, in: graph)
+        self.kernels = FusionPlan.startingCollectivesEarly(FusionPlan.mergingSiblingReductions(kernels, in: graph), in: graph)
+    }
+
+    /// `kernels` with every reduction that can join an earlier one computed in its loop: the
+    /// same axes of an operand of the same shape (so the same output elements and the same
+    /// walk), every value it reads already written before the earlier kernel runs. BatchNorm's
+    /// backward sums Σ dy, Σ dy·(x − μ) and Σ (x − μ) then read dy and x once, not four times.
+    /// Each reduction is computed exactly as it was alone, in the same order.
+    static func mergingSiblingReductions(_ kernels: [FusedKernel], in graph: Graph) -> [FusedKernel] {
+        var merged: [FusedKernel] = []
+        var writtenBy: [ValueID: Int] = [:]   // value -> position in `merged` of the kernel that writes it
+        for kernel in kernels {
+            let node = graph[kernel.root]
+            if kernel.kind == .reduction,
+               let host = merged.indices.last(where: { position in
+                   let other = graph[merged[position].root]
+                   return merged[position].kind == .reduction && other.op.reducedAxes == node.op.reducedAxes
+                       && graph[other.operands[0]].type.shape == graph[node.operands[0]].type.shape
+               }),
+               kernel.inputs.allSatisfy({ (writtenBy[$0] ?? -1) < host }) {
+                merged[host].siblings.append(kernel.root)
+                merged[host].body = Array(Set(merged[host].body + kernel.body)).sorted()
+                merged[host].inputs += kernel.inputs.filter { !merged[host].inputs.contains($0) }
+                writtenBy[kernel.root] = host
+                continue
+            }
+            for output in kernel.outputs { writtenBy[output] = merged.count }
+            merged.append(kernel)
+        }
+        return merged
     }
 
     /// Ops an inlined expression may hold and still be recomputed in every consumer.
@@ -163,7 +199,7 @@ public struct FusionPlan: Sendable {
             case .contraction: kind = "blas"
             }
             let reads = kernel.inputs.map { names[$0] }.joined(separator: ", ")
-            lines.append("kernel #\(index) \(kind) -> \(names[kernel.root]) : \(graph[kernel.root].type)  reads (\(reads))")
+            lines.append("kernel #\(index) \(kind) -> \(kernel.outputs.map { names[$0] }.joined(separator: ", ")) : \(graph[kernel.root].type)  reads (\(reads))")
             for value in kernel.body {
                 lines.append("  " + printer.statement(graph, value, names: names))
             }

@@ -22,12 +22,12 @@ extension FusionPlan {
             let position = order.firstIndex { $0.root == root }!
             var group = [position]
             let operand = graph[root].operands[0]
-            if let producer = order.firstIndex(where: { $0.root == operand }),
+            if let producer = order.firstIndex(where: { $0.outputs.contains(operand) }),
                order.allSatisfy({ $0.root == root || !$0.inputs.contains(operand) }) {
                 group = [producer, position]
             }
-            let reads = Set(group.flatMap { order[$0].inputs }).subtracting(group.map { order[$0].root })
-            let earliest = (order.lastIndex { reads.contains($0.root) } ?? -1) + 1
+            let reads = Set(group.flatMap { order[$0].inputs }).subtracting(group.flatMap { order[$0].outputs })
+            let earliest = (order.lastIndex { !reads.isDisjoint(with: $0.outputs) } ?? -1) + 1
             guard group != Array(earliest..<(earliest + group.count)) else { continue }   // already in place
             let moved = group.map { order[$0] }
             for index in group.reversed() { order.remove(at: index) }

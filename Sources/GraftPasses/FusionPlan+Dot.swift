@@ -39,9 +39,9 @@ extension FusionPlan {
         let outputs = Set(graph.outputs + graph.assigns.map(\.value))
         var edges: [String] = []
         for (index, kernel) in kernels.enumerated() {
-            source[kernel.root] = index
+            for output in kernel.outputs { source[output] = index }
             let kind = kernel.kind == .contraction ? "blas" : kernel.kind == .reduction ? "reduce" : "loop"
-            var label = ["#\(index) \(kind) -> \(names[kernel.root]) : \(graph[kernel.root].type)"]
+            var label = ["#\(index) \(kind) -> \(kernel.outputs.map { names[$0] }.joined(separator: ", ")) : \(graph[kernel.root].type)"]
             if detailed {
                 label += kernel.body.map { "\(names[$0]) = \(graph[$0].op.name) : \(graph[$0].type)" }
             } else {
@@ -49,7 +49,7 @@ extension FusionPlan {
                 let rest = kernel.body.count - ops.count
                 label.append(ops.joined(separator: ", ") + (rest > 0 ? ", … \(rest) more" : ""))
             }
-            let style = outputs.contains(kernel.root) ? ", peripheries=2" : ""
+            let style = kernel.outputs.contains(where: outputs.contains) ? ", peripheries=2" : ""
             // `\l` ends a left-justified line.
             lines.append("  k\(index) [label=\(DotPrinter.quote(label.joined(separator: "\u{1}") + "\u{1}"))\(style)];")
             for input in kernel.inputs {

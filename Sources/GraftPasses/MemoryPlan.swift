@@ -84,13 +84,13 @@ public struct MemoryPlan: Sendable {
             peak = Swift.max(peak, top)
         }
         for (position, kernel) in plan.kernels.enumerated() {
-            allocate(kernel.root)
+            for output in kernel.outputs { allocate(output) }
             peak = Swift.max(peak, top)
             for input in Set(kernel.inputs) where lastUse[input] == position && offsets[input] != nil {
                 if case .input = graph[input].op { continue }   // inputs stay: callers may read them back
                 release(input)
             }
-            if lastUse[kernel.root] < position || (lastUse[kernel.root] == -1) { release(kernel.root) }
+            for output in kernel.outputs where lastUse[output] < position || lastUse[output] == -1 { release(output) }
         }
         self.sizes = sizes
         self.offsets = offsets

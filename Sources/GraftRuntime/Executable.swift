@@ -80,8 +80,8 @@ public final class Executable: @unchecked Sendable {
         }
         arguments = []
         for kernel in plan.kernels {
-            let table = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: 1 + kernel.inputs.count)
-            for (position, value) in ([kernel.root] + kernel.inputs).enumerated() {
+            let table = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: kernel.outputs.count + kernel.inputs.count)
+            for (position, value) in (kernel.outputs + kernel.inputs).enumerated() {
                 guard let pointer = pointers[value] else { fatalError("Executable: \(value) has no buffer") }
                 table[position] = pointer
             }

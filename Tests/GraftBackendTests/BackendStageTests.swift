@@ -97,7 +97,7 @@ struct BackendStageTests {
             CHECK-NEXT: fadd float 0x3FF0000000000000,
             CHECK-NEXT: fdiv float 0x3FF0000000000000,
             CHECK: define void @graft_k2(
-            CHECK: %acc = alloca double
+            CHECK: %acc0 = alloca double
             CHECK: fpext float
             CHECK: fadd reassoc nsz double
             CHECK: fdiv double

@@ -15,16 +15,17 @@ import GraftModels
         let plan = FusionPlan(graph)
         var producedBy = [Int?](repeating: nil, count: graph.nodes.count)
         for (index, kernel) in plan.kernels.enumerated() {
-            #expect(kernel.body.last == kernel.root)
-            #expect(plan.materialized[kernel.root])
+            #expect(kernel.body.last.map(kernel.outputs.contains) == true)
+            #expect(kernel.outputs.allSatisfy { plan.materialized[$0] })
+            #expect(kernel.siblings.isEmpty || kernel.kind == .reduction)
             for value in kernel.body where plan.materialized[value] {
-                #expect(value == kernel.root, "a kernel computes a materialized value it does not own")
+                #expect(kernel.outputs.contains(value), "a kernel computes a materialized value it does not own")
             }
             for input in kernel.inputs {
                 #expect(plan.materialized[input])
                 if graph[input].op.declaredName == nil { #expect(producedBy[input] != nil, "kernel #\(index) reads a value not yet written") }
             }
-            if producedBy[kernel.root] == nil { producedBy[kernel.root] = index }
+            for output in kernel.outputs where producedBy[output] == nil { producedBy[output] = index }
         }
         // Outputs and assigned values all have a kernel or are declarations.
         for value in graph.outputs + graph.assigns.map(\.value) where graph[value].op.declaredName == nil {
@@ -43,11 +44,11 @@ import GraftModels
         entry.pipeline.dataParallelism = .crossReplica(replicas: 2)
         let graph = try entry.compile(batchSize: 8, stage: .optimized)
         let plan = FusionPlan(graph)
-        let position = Dictionary(uniqueKeysWithValues: plan.kernels.enumerated().map { ($0.element.root, $0.offset) })
+        let position = Dictionary(uniqueKeysWithValues: plan.kernels.enumerated().flatMap { kernel in kernel.element.outputs.map { ($0, kernel.offset) } })
         let collectiveOperands = Set(plan.kernels.filter { graph[$0.root].op.kind == .allReduce }.map { graph[$0.root].operands[0] })
         /// An all_reduce, or the kernel making its operand.
         func startsACollective(_ kernel: FusedKernel) -> Bool {
-            graph[kernel.root].op.kind == .allReduce || collectiveOperands.contains(kernel.root)
+            graph[kernel.root].op.kind == .allReduce || kernel.outputs.contains(where: collectiveOperands.contains)
         }
         var buckets: [Int] = []
         for (index, kernel) in plan.kernels.enumerated() where graph[kernel.root].op.kind == .allReduce {
@@ -86,8 +87,10 @@ import GraftModels
         var first = [Int](repeating: Int.max, count: graph.nodes.count), last = [Int](repeating: -1, count: graph.nodes.count)
         for id in graph.inputs { first[id] = -1; last[id] = plan.kernels.count }
         for (position, kernel) in plan.kernels.enumerated() {
-            first[kernel.root] = Swift.min(first[kernel.root], position)
-            last[kernel.root] = Swift.max(last[kernel.root], position)
+            for output in kernel.outputs {
+                first[output] = Swift.min(first[output], position)
+                last[output] = Swift.max(last[output], position)
+            }
             for input in kernel.inputs { last[input] = Swift.max(last[input], position) }
         }
         for value in graph.outputs + graph.assigns.map(\.value) { last[value] = plan.kernels.count }

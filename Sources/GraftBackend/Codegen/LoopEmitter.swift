@@ -1,7 +1,8 @@
 // LoopEmitter: lowers one fused loop kernel (elementwise or reduction) to LLVM IR text.
 //
 // The kernel is a function `void @name(float** %args, i64 %begin, i64 %end)`: `args[0]` is the
-// buffer it writes, `args[1...]` the buffers it reads (in `FusedKernel.inputs` order), and
+// buffer it writes (`args[0..<k]` for a reduction kernel with k outputs, `FusedKernel.outputs`),
+// then the buffers it reads (in `FusedKernel.inputs` order), and
 // [begin, end) the range of output elements to compute, so the runtime can split a kernel
 // across threads. Every buffer holds 4-byte floats whatever the dtype (bool as 0/1, i32 as
 // integral floats, as in the reference interpreter); in registers a bool is an `i1`.
@@ -71,13 +72,20 @@ struct LoopEmitter {
     mutating func emitFunction(named name: String) -> String {
         lines = []
         var header = ["define void @\(name)(float** noalias nocapture readonly %args, i64 %begin, i64 %end) #0 {", "entry:"]
-        let output = assign("load float*, float** %args, align 8", "out")
-        for (position, input) in kernel.inputs.enumerated() {
+        var outputs = [assign("load float*, float** %args, align 8", "out")]
+        for position in kernel.siblings.indices {
             let slot = assign("getelementptr inbounds float*, float** %args, i64 \(position + 1)", "slot")
+            outputs.append(assign("load float*, float** \(slot), align 8", "out"))
+        }
+        let output = outputs[0]
+        for (position, input) in kernel.inputs.enumerated() {
+            let slot = assign("getelementptr inbounds float*, float** %args, i64 \(position + outputs.count)", "slot")
             argument[input] = assign("load float*, float** \(slot), align 8", "in")
         }
         let rootType = graph[kernel.root].type
-        if kernel.kind == .reduction { emit("%acc = alloca double, align 8") }
+        if kernel.kind == .reduction {
+            for position in outputs.indices { emit("%acc\(position) = alloca double, align 8") }
+        }
         rowExtent = kernel.kind == .elementwise ? LoopEmitter.rowExtent(of: kernel, in: graph) : nil
         let streams = kernel.kind == .reduction && LoopEmitter.streams(kernel, in: graph)
         let pieces = kernel.kind == .elementwise ? LoopEmitter.concatenatedRanges(of: kernel, in: graph) : nil
@@ -88,15 +96,15 @@ struct LoopEmitter {
         lines = []
         if let pieces { return emitPieces(header: header, output: output, ranges: pieces) }
         if let rowExtent { return emitRows(header: header, output: output, extent: rowExtent) }
-        if streams { return emitStreamingReduction(header: header, output: output) }
+        if streams { return emitStreamingReduction(header: header, outputs: outputs) }
 
         // The output loop: one iteration per output element.
         var body = ["loop:", "  %i = phi i64 [ %begin, %entry ], [ %i.next, %latch ]"]
         switch kernel.kind {
         case .reduction:
-            let value = emitReduction(outputIndex: "%i")
+            let values = emitReduction(outputIndex: "%i")
             lines.append("latch:")
-            store(value, type: rootType, at: "%i", into: output)
+            for (value, pointer) in zip(values, outputs) { store(value, type: rootType, at: "%i", into: pointer) }
         case .elementwise, .contraction:
             let value = value(of: kernel.root, at: .linear("%i"))
             store(value, type: rootType, at: "%i", into: output)
@@ -245,9 +253,9 @@ struct LoopEmitter {
 
     // MARK: Reductions
 
-    /// Emits nested loops over the reduced axes of the root's operand, accumulating into an
-    /// alloca (promoted to registers by the optimiser); returns the result in the block that
-    /// follows the loops.
+    /// Emits nested loops over the reduced axes of the outputs' operands, accumulating into
+    /// allocas (promoted to registers by the optimiser); returns each output's result in the
+    /// block that follows the loops.
     ///
     /// The accumulator is an f64: each f32 term is widened and added (`reassoc`, so the inner
     /// loop still vectorizes, as `<8 x double>`), the total rounded to f32 once. One f32
@@ -255,35 +263,51 @@ struct LoopEmitter {
     /// where BatchNorm sums 100,352 terms per channel that largely cancel; f32 partial sums
     /// per block of ≤ 1024 terms added into an f64 total were measured and were not enough
     /// on such sums (`GradientAccuracyTests`).
-    private mutating func emitReduction(outputIndex: String) -> String {
+    private mutating func emitReduction(outputIndex: String) -> [String] {
         let root = graph[kernel.root]
-        let operand = root.operands[0]
-        let operandShape = graph[operand].type.shape
-        guard case .reduction(let reduction) = Lowering.lowering(for: root.op.kind), let axes = root.op.reducedAxes else {
-            fatalError("emitReduction: \(root.op.name) is not a reduction")
-        }
-        let initial = reduction.initial
+        let operandShape = graph[root.operands[0]].type.shape
+        guard let axes = root.op.reducedAxes else { fatalError("emitReduction: \(root.op.name) is not a reduction") }
         let keptAxes = operandShape.indices.filter { !axes.contains($0) }
         let keptIndices = delinearize(outputIndex, shape: keptAxes.map { operandShape[$0] })
-        // The accumulator lives in the entry block's alloca; reset it for this output element.
-        emit("store double \(initial), double* %acc, align 8")
+        // The accumulators live in the entry block's allocas; reset them for this output element.
+        let accumulators = kernel.outputs.indices.map { "%acc\($0)" }
+        for (output, accumulator) in zip(kernel.outputs, accumulators) {
+            emit("store double \(LoopEmitter.reduction(graph[output]).initial), double* \(accumulator), align 8")
+        }
         var full = [String](repeating: "0", count: operandShape.count)
         for (position, axis) in keptAxes.enumerated() { full[axis] = keptIndices[position] }
 
         // One loop per run of adjacent reduced axes (BatchNorm's H and W become one loop of
         // H·W contiguous elements, which vectorizes well).
-        emitAccumulation(over: LoopEmitter.runs(axes), full: &full, into: "%acc", enteredFrom: "loop", exit: "reduced")
+        emitAccumulation(over: LoopEmitter.runs(axes), full: &full, into: accumulators, enteredFrom: "loop", exit: "reduced")
         lines.append("reduced:")
-        var result = assign("load double, double* %acc, align 8")
-        if reduction.divides {
-            let count = Double(Swift.max(axes.map { operandShape[$0] }.reduce(1, *), 1))
-            result = assign("fdiv double \(result), \(LoopEmitter.literal(count))")
+        let results = zip(kernel.outputs, accumulators).map { output, accumulator in
+            finish(graph[output], assign("load double, double* \(accumulator), align 8"))
         }
-        result = assign("fptrunc double \(result) to float")
         emit("br label %latch")
         // Invalidate values computed inside the reduction loops: they do not dominate the latch.
         memo = [:]
-        return result
+        return results
+    }
+
+    /// How `node`, a reduction, starts, combines and ends.
+    private static func reduction(_ node: Node) -> ReductionLowering {
+        guard case .reduction(let reduction) = Lowering.lowering(for: node.op.kind) else {
+            fatalError("\(node.op.name) is not a reduction")
+        }
+        return reduction
+    }
+
+    /// The f32 result of reduction `node` from its f64 accumulator `total`: divided by the
+    /// count for a mean.
+    private mutating func finish(_ node: Node, _ total: String) -> String {
+        var result = total
+        if LoopEmitter.reduction(node).divides {
+            let operandShape = graph[node.operands[0]].type.shape
+            let count = Double(Swift.max(node.op.reducedAxes!.map { operandShape[$0] }.reduce(1, *), 1))
+            result = assign("fdiv double \(result), \(LoopEmitter.literal(count))")
+        }
+        return assign("fptrunc double \(result) to float")
     }
 
     /// The runs of adjacent axes in `axes` (sorted): [0, 2, 3] gives [[0], [2, 3]].
@@ -296,16 +320,11 @@ struct LoopEmitter {
     }
 
     /// Emits one loop per run of reduced axes (their indices written into `full`) around the
-    /// combination of the root's operand at `full` into the double at `accumulator`; entered
-    /// from block `enteredFrom`, leaving to block `exit`.
-    private mutating func emitAccumulation(over runs: [[Int]], full: inout [String], into accumulator: String,
+    /// combination of each output's operand at `full` into its double of `accumulators`;
+    /// entered from block `enteredFrom`, leaving to block `exit`.
+    private mutating func emitAccumulation(over runs: [[Int]], full: inout [String], into accumulators: [String],
                                            enteredFrom: String, exit: String) {
-        let root = graph[kernel.root]
-        let operand = root.operands[0]
-        let operandShape = graph[operand].type.shape
-        guard case .reduction(let reduction) = Lowering.lowering(for: root.op.kind) else {
-            fatalError("emitAccumulation: \(root.op.name) is not a reduction")
-        }
+        let operandShape = graph[graph[kernel.root].operands[0]].type.shape
         var loopNames: [String] = []
         var loopExtents: [Int] = []
         for run in runs {
@@ -321,10 +340,12 @@ struct LoopEmitter {
             for (axis, index) in zip(run, indices) { full[axis] = index }
             if run.count > 1 { merged.append((names: indices, extents: run.map { operandShape[$0] }, loop: "%\(label).j")) }
         }
-        let element = assign("fpext float \(value(of: operand, at: .multi(full))) to double")
-        let accumulated = assign("load double, double* \(accumulator), align 8")
-        let combined = reduction.combine(&self, accumulated, element)
-        emit("store double \(combined), double* \(accumulator), align 8")
+        for (output, accumulator) in zip(kernel.outputs, accumulators) {
+            let element = assign("fpext float \(value(of: graph[output].operands[0], at: .multi(full))) to double")
+            let accumulated = assign("load double, double* \(accumulator), align 8")
+            let combined = LoopEmitter.reduction(graph[output]).combine(&self, accumulated, element)
+            emit("store double \(combined), double* \(accumulator), align 8")
+        }
         // Latches from the innermost loop out; each exits into the enclosing loop's latch.
         if runs.isEmpty { emit("br label %\(exit)") }
         for position in loopNames.indices.reversed() {
@@ -348,26 +369,25 @@ struct LoopEmitter {
         guard let axes = root.op.reducedAxes, axes.first == 0 else { return false }
         let rank = graph[root.operands[0]].type.shape.count
         let leading = runs(axes)[0]
-        return leading.count < rank && root.type.elementCount <= streamingOutputLimit
+        return leading.count < rank && root.type.elementCount * kernel.outputs.count <= streamingOutputLimit
             && (leading.last! + 1..<rank).contains { !axes.contains($0) }
     }
 
-    /// The most output elements a streaming reduction keeps accumulators for (on the stack
-    /// of the worker running it, 8 bytes each).
+    /// The most accumulators a streaming reduction keeps (one per output element of each of
+    /// its outputs, on the stack of the worker running it, 8 bytes each).
     static let streamingOutputLimit = 4096
 
-    /// A reduction in memory order: one f64 accumulator per output element of [begin, end),
-    /// the leading reduced axes outermost, then the output elements, then the remaining
-    /// reduced axes (`streams` says when); each element is combined as `emitReduction` does,
-    /// in the same order per output element (the leading axes, then the rest).
-    private mutating func emitStreamingReduction(header: [String], output: String) -> String {
+    /// A reduction in memory order: one f64 accumulator per output element of [begin, end)
+    /// (per output of the kernel: output r's at r·count + i), the leading reduced axes
+    /// outermost, then the output elements, then the remaining reduced axes (`streams` says
+    /// when); each element is combined as `emitReduction` does, in the same order per output
+    /// element (the leading axes, then the rest).
+    private mutating func emitStreamingReduction(header: [String], outputs: [String]) -> String {
         var e = self
         defer { self = e }
         let root = graph[kernel.root]
         let operandShape = graph[root.operands[0]].type.shape
-        guard case .reduction(let reduction) = Lowering.lowering(for: root.op.kind), let axes = root.op.reducedAxes else {
-            fatalError("emitStreamingReduction: \(root.op.name) is not a reduction")
-        }
+        guard let axes = root.op.reducedAxes else { fatalError("emitStreamingReduction: \(root.op.name) is not a reduction") }
         let runs = LoopEmitter.runs(axes)
         let leading = runs[0], rest = Array(runs.dropFirst())
         let leadingExtent = leading.map { operandShape[$0] }.reduce(1, *)
@@ -375,12 +395,19 @@ struct LoopEmitter {
         e.lines = [
             "start:",
             "  %count = sub nsw i64 %end, %begin",
-            "  %accs = alloca double, i64 %count, align 8",
+            "  %slots = mul nsw i64 %count, \(outputs.count)",
+            "  %accs = alloca double, i64 %slots, align 8",
             "  br label %zero",
             "zero:",
             "  %z = phi i64 [ 0, %start ], [ %z.next, %zero ]",
-            "  %zp = getelementptr inbounds double, double* %accs, i64 %z",
-            "  store double \(reduction.initial), double* %zp, align 8",
+        ]
+        for (position, output) in kernel.outputs.enumerated() {
+            let base = position == 0 ? "%z" : e.assign("mul nuw nsw i64 %count, \(position)")
+            let slot = position == 0 ? "%z" : e.assign("add nuw nsw i64 \(base), %z")
+            let pointer = e.assign("getelementptr inbounds double, double* %accs, i64 \(slot)")
+            e.emit("store double \(LoopEmitter.reduction(graph[output]).initial), double* \(pointer), align 8")
+        }
+        e.lines += [
             "  %z.next = add nuw nsw i64 %z, 1",
             "  %z.done = icmp eq i64 %z.next, %count",
             "  br i1 %z.done, label %s.head, label %zero",
@@ -396,8 +423,11 @@ struct LoopEmitter {
         if leading.count > 1 { e.merged.append((names: leadingIndices, extents: leading.map { operandShape[$0] }, loop: "%s")) }
         for (axis, index) in zip(keptAxes, e.delinearize("%i", shape: keptAxes.map { operandShape[$0] })) { full[axis] = index }
         let slot = e.assign("sub nuw nsw i64 %i, %begin")
-        let accumulator = e.assign("getelementptr inbounds double, double* %accs, i64 \(slot)", "a")
-        e.emitAccumulation(over: rest, full: &full, into: accumulator, enteredFrom: "loop", exit: "latch")
+        let accumulators = outputs.indices.map { position -> String in
+            let index = position == 0 ? slot : e.assign("add nuw nsw i64 \(e.assign("mul nuw nsw i64 %count, \(position)")), \(slot)")
+            return e.assign("getelementptr inbounds double, double* %accs, i64 \(index)", "a")
+        }
+        e.emitAccumulation(over: rest, full: &full, into: accumulators, enteredFrom: "loop", exit: "latch")
         e.lines += [
             "latch:",
             "  %i.next = add nuw nsw i64 %i, 1",
@@ -411,15 +441,13 @@ struct LoopEmitter {
             "  %f = phi i64 [ 0, %s.latch ], [ %f.next, %finish ]",
         ]
         e.memo = [:]
-        let fp = e.assign("getelementptr inbounds double, double* %accs, i64 %f")
-        var result = e.assign("load double, double* \(fp), align 8")
-        if reduction.divides {
-            let count = Double(Swift.max(axes.map { operandShape[$0] }.reduce(1, *), 1))
-            result = e.assign("fdiv double \(result), \(LoopEmitter.literal(count))")
-        }
-        result = e.assign("fptrunc double \(result) to float")
         let index = e.assign("add nuw nsw i64 %begin, %f")
-        e.store(result, type: root.type, at: index, into: output)
+        for (position, (output, pointer)) in zip(kernel.outputs, outputs).enumerated() {
+            let slot = position == 0 ? "%f" : e.assign("add nuw nsw i64 \(e.assign("mul nuw nsw i64 %count, \(position)")), %f")
+            let fp = e.assign("getelementptr inbounds double, double* %accs, i64 \(slot)")
+            let result = e.finish(graph[output], e.assign("load double, double* \(fp), align 8"))
+            e.store(result, type: root.type, at: index, into: pointer)
+        }
         e.lines += [
             "  %f.next = add nuw nsw i64 %f, 1",
             "  %f.done = icmp eq i64 %f.next, %count",
