@@ -112,8 +112,8 @@ public struct FusionPlan: Sendable {
     }
 
     /// `kernels` with every reduction that can join an earlier one computed in its loop: the
-    /// same axes of an operand of the same shape (so the same output elements and the same
-    /// walk), every value it reads already written before the earlier kernel runs. BatchNorm's
+    /// same axes of an operand of the same shape, the same result type (so the same output
+    /// elements and the same walk), every value it reads written before the earlier kernel runs. BatchNorm's
     /// backward sums Σ dy, Σ dy·(x − μ) and Σ (x − μ) then read dy and x once, not four times.
     /// Each reduction is computed exactly as it was alone, in the same order.
     static func mergingSiblingReductions(_ kernels: [FusedKernel], in graph: Graph) -> [FusedKernel] {
@@ -125,7 +125,7 @@ public struct FusionPlan: Sendable {
                let host = merged.indices.last(where: { position in
                    let other = graph[merged[position].root]
                    return merged[position].kind == .reduction && other.op.reducedAxes == node.op.reducedAxes
-                       && graph[other.operands[0]].type.shape == graph[node.operands[0]].type.shape
+                       && other.type == node.type && graph[other.operands[0]].type.shape == graph[node.operands[0]].type.shape
                }),
                kernel.inputs.allSatisfy({ (writtenBy[$0] ?? -1) < host }) {
                 merged[host].siblings.append(kernel.root)

@@ -402,9 +402,7 @@ struct LoopEmitter {
             "  %z = phi i64 [ 0, %start ], [ %z.next, %zero ]",
         ]
         for (position, output) in kernel.outputs.enumerated() {
-            let base = position == 0 ? "%z" : e.assign("mul nuw nsw i64 %count, \(position)")
-            let slot = position == 0 ? "%z" : e.assign("add nuw nsw i64 \(base), %z")
-            let pointer = e.assign("getelementptr inbounds double, double* %accs, i64 \(slot)")
+            let pointer = e.accumulator(of: position, at: "%z")
             e.emit("store double \(LoopEmitter.reduction(graph[output]).initial), double* \(pointer), align 8")
         }
         e.lines += [
@@ -423,10 +421,7 @@ struct LoopEmitter {
         if leading.count > 1 { e.merged.append((names: leadingIndices, extents: leading.map { operandShape[$0] }, loop: "%s")) }
         for (axis, index) in zip(keptAxes, e.delinearize("%i", shape: keptAxes.map { operandShape[$0] })) { full[axis] = index }
         let slot = e.assign("sub nuw nsw i64 %i, %begin")
-        let accumulators = outputs.indices.map { position -> String in
-            let index = position == 0 ? slot : e.assign("add nuw nsw i64 \(e.assign("mul nuw nsw i64 %count, \(position)")), \(slot)")
-            return e.assign("getelementptr inbounds double, double* %accs, i64 \(index)", "a")
-        }
+        let accumulators = outputs.indices.map { e.accumulator(of: $0, at: slot) }
         e.emitAccumulation(over: rest, full: &full, into: accumulators, enteredFrom: "loop", exit: "latch")
         e.lines += [
             "latch:",
@@ -443,9 +438,7 @@ struct LoopEmitter {
         e.memo = [:]
         let index = e.assign("add nuw nsw i64 %begin, %f")
         for (position, (output, pointer)) in zip(kernel.outputs, outputs).enumerated() {
-            let slot = position == 0 ? "%f" : e.assign("add nuw nsw i64 \(e.assign("mul nuw nsw i64 %count, \(position)")), %f")
-            let fp = e.assign("getelementptr inbounds double, double* %accs, i64 \(slot)")
-            let result = e.finish(graph[output], e.assign("load double, double* \(fp), align 8"))
+            let result = e.finish(graph[output], e.assign("load double, double* \(e.accumulator(of: position, at: "%f")), align 8"))
             e.store(result, type: root.type, at: index, into: pointer)
         }
         e.lines += [
@@ -457,6 +450,13 @@ struct LoopEmitter {
             "}",
         ]
         return (header + e.lines).joined(separator: "\n")
+    }
+
+    /// A streaming reduction's accumulator for output element `index` (counted from %begin)
+    /// of the kernel's output `position`: %accs[position·%count + index].
+    private mutating func accumulator(of position: Int, at index: String) -> String {
+        let slot = position == 0 ? index : assign("add nuw nsw i64 \(assign("mul nuw nsw i64 %count, \(position)")), \(index)")
+        return assign("getelementptr inbounds double, double* %accs, i64 \(slot)", "a")
     }
 
     // MARK: Values
