@@ -10,8 +10,9 @@
 // computed inside the loop of the one kernel that reads it, at the index that kernel needs,
 // so elementwise chains, broadcasts, reshapes, transposes, slices and pads cost no memory
 // traffic (a broadcast or a transpose becomes index arithmetic). A reduction fuses its
-// prologue the same way. Layout ops with several consumers stay inlined when their operand is
-// materialized: the index arithmetic is cheaper than a copy.
+// prologue the same way, and reductions that walk the same way share one loop (siblings).
+// Layout ops with several consumers stay inlined when their operand is materialized: the
+// index arithmetic is cheaper than a copy.
 
 import GraftIR
 
@@ -112,10 +113,11 @@ public struct FusionPlan: Sendable {
     }
 
     /// `kernels` with every reduction that can join an earlier one computed in its loop: the
-    /// same axes of an operand of the same shape, the same result type (so the same output
-    /// elements and the same walk), every value it reads written before the earlier kernel runs. BatchNorm's
-    /// backward sums Σ dy, Σ dy·(x − μ) and Σ (x − μ) then read dy and x once, not four times.
-    /// Each reduction is computed exactly as it was alone, in the same order.
+    /// same axes of an operand of the same shape and the same result type (so the same output
+    /// elements and the same walk), every value it reads written before the earlier kernel
+    /// runs. BatchNorm's backward sums Σ dy, Σ dy·(x − μ) and Σ (x − μ) then read dy and x
+    /// once, not four times. Each reduction is computed exactly as it was alone, in the same
+    /// order.
     static func mergingSiblingReductions(_ kernels: [FusedKernel], in graph: Graph) -> [FusedKernel] {
         var merged: [FusedKernel] = []
         var writtenBy: [ValueID: Int] = [:]   // value -> position in `merged` of the kernel that writes it
