@@ -350,7 +350,7 @@ public struct WinogradConvolution: Hashable, Sendable {
 
     /// args[0] the packed image [PH, PW, C], args[1] one image [C, H, W]; [begin, end) over
     /// (block of 16 channels, packed row) pairs, a block's rows in order (16 streams for the
-    /// prefetcher rather than 32 or more: byol-s's 28×28 packs ran ~5% faster than rows first).
+    /// prefetcher rather than 32 or more: byol-s's 28×28 forward layers ran ~4% faster).
     /// Packed pixel (r, q) holds the image's
     /// (r − border, q − border), zeros outside it. A row inside the image is read 16 pixels of
     /// 16 channels at a time (16 row loads) and transposed in registers.
