@@ -168,7 +168,7 @@ struct BenchCommand: ParsableCommand {
             let kernel = executable.plan.kernels[index]
             let seconds = executable.kernelSeconds[index] / Double(steps)
             let bytes = (kernel.inputs + kernel.outputs).map { graph[$0].type.elementCount * 4 }.reduce(0, +)
-            print("  \(String(format: "%8.2f ms %6.1f GB/s", seconds * 1000, Double(bytes) / Swift.max(seconds, 1e-12) / 1e9))  #\(index) \(kernel.kind) \(graph[kernel.root].op.name) -> \(names[kernel.root]) : \(graph[kernel.root].type), reads \(kernel.inputs.count) buffers, \(kernel.body.count) ops")
+            print("  \(String(format: "%8.2f ms %6.1f GB/s", seconds * 1000, Double(bytes) / Swift.max(seconds, 1e-12) / 1e9))  #\(index) \(kernel.kind) \(graph[kernel.root].op.name) -> \(kernel.outputs.map { names[$0] }.joined(separator: ", ")) : \(graph[kernel.root].type), reads \(kernel.inputs.count) buffers, \(kernel.body.count) ops")
         }
     }
 

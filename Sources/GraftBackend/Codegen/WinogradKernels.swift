@@ -34,8 +34,8 @@ public struct WinogradConvolution: Hashable, Sendable {
     /// input gradient `dx = conv(dy, rot180(W)ᵀ)`.
     public var flipsFilter: Bool
 
-    /// Outputs per tile side: 2, 3 or 4 (F(m×m, 3×3)).
-    public var tileSide: Int
+    /// Outputs per tile side: 2, 3 or 4 (F(m×m, 3×3)), `tileSide(height:width:)`'s.
+    public var tileSide: Int { Self.tileSide(height: height, width: width) }
 
     static let lanes = ConvolutionKernels.lanes
     /// The window a tile reads, and the positions of a transformed window.
@@ -48,14 +48,13 @@ public struct WinogradConvolution: Hashable, Sendable {
     public static func of(_ direction: ConvolutionDirection, geometry g: ConvolutionGeometry) -> WinogradConvolution? {
         guard g.kernelHeight == 3, g.kernelWidth == 3, g.stride == [1, 1], g.padding == [1, 1],
               g.channels % lanes == 0, g.outputChannels % lanes == 0 else { return nil }
-        let side = tileSide(height: g.height, width: g.width)
         switch direction {
         case .forward:
             return WinogradConvolution(inputChannels: g.channels, outputChannels: g.outputChannels,
-                                       height: g.height, width: g.width, flipsFilter: false, tileSide: side)
+                                       height: g.height, width: g.width, flipsFilter: false)
         case .inputGradient:
             return WinogradConvolution(inputChannels: g.outputChannels, outputChannels: g.channels,
-                                       height: g.height, width: g.width, flipsFilter: true, tileSide: side)
+                                       height: g.height, width: g.width, flipsFilter: true)
         case .filterGradient:
             return nil
         }
